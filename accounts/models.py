@@ -1,0 +1,40 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("客服专员")
+    LEAD = "lead", _("部门负责人")
+    MANAGER = "manager", _("经理")
+    ADMIN = "admin", _("管理员")
+
+
+class User(AbstractUser):
+    """A person using the app. The role decides what the server lets them do."""
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    # A department lead manages exactly this department's queue.
+    department = models.ForeignKey(
+        "issues.Department", verbose_name=_("部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == Role.LEAD
+
+    @property
+    def can_file_tickets(self) -> bool:
+        return self.is_admin_role or self.role in (Role.AGENT, Role.LEAD, Role.MANAGER)
+
+    @property
+    def can_correct_tickets(self) -> bool:
+        return self.is_admin_role or self.role in (Role.AGENT, Role.LEAD)
+
+    @property
+    def can_see_unmasked(self) -> bool:
+        return self.is_admin_role

@@ -1,0 +1,176 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.Model):
+    """One category of the triage taxonomy (logistics_delay, damaged ...)."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name_zh = models.CharField(_("中文名"), max_length=40)
+    name_en = models.CharField(_("英文名"), max_length=60)
+    description = models.TextField(_("说明"), blank=True)
+    default_department = models.ForeignKey(
+        "issues.Department", verbose_name=_("默认部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("问题类别")
+        verbose_name_plural = _("问题类别")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    def display_name(self, language: str = "zh-hans") -> str:
+        return self.name_en if language.startswith("en") else self.name_zh
+
+
+class Product(models.Model):
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(_("商品名称"), max_length=200)
+    # Product category such as 水果, 服饰, 数码 (not the complaint category).
+    product_category = models.CharField(_("商品品类"), max_length=40, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("商品")
+        verbose_name_plural = _("商品")
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    CHAT = "chat", _("在线客服")
+    EMAIL = "email", _("邮件")
+    APP = "app", _("App")
+    REVIEW = "review", _("商品评价")
+    PLATFORM = "platform", _("平台售后")
+
+
+class TriageStatus(models.TextChoices):
+    PENDING = "pending", _("待分类")
+    NEEDS_REVIEW = "needs_review", _("待人工确认")
+    CLASSIFIED = "classified", _("已自动分类")
+    CONFIRMED = "confirmed", _("已人工确认")
+
+
+class Ticket(models.Model):
+    """One complaint as an agent or a platform export recorded it."""
+
+    text = models.TextField(_("投诉内容"))
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices, default=Channel.CHAT)
+    product = models.ForeignKey(
+        Product, verbose_name=_("商品"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    # The SKU as given, kept even when it names no known product (saved with a warning).
+    sku_raw = models.CharField(_("原始 SKU"), max_length=64, blank=True)
+    order_number = models.CharField(_("订单号"), max_length=64, blank=True)
+    external_source = models.CharField(_("来源系统"), max_length=40, blank=True)
+    external_id = models.CharField(_("外部工单号"), max_length=100, null=True, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    triage_status = models.CharField(
+        _("分类状态"), max_length=16, choices=TriageStatus.choices, default=TriageStatus.PENDING, db_index=True
+    )
+    predicted_category = models.ForeignKey(
+        Category, verbose_name=_("预测类别"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    prediction_confidence = models.FloatField(_("置信度"), null=True, blank=True)
+    prediction_top = models.JSONField(_("候选类别"), default=list, blank=True)
+    prediction_terms = models.JSONField(_("关键词"), default=list, blank=True)
+    model_version = models.CharField(_("模型版本"), max_length=40, blank=True)
+    classified_at = models.DateTimeField(null=True, blank=True)
+    confirmed_category = models.ForeignKey(
+        Category, verbose_name=_("确认类别"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The category the ticket counts under: the confirmed one, else an applied prediction.
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="ticket_unique_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["category", "received_at"]),
+            models.Index(fields=["triage_status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.text[:30]}"
+
+
+class CategoryLabel(models.Model):
+    """An agent's confirmation or correction of a ticket's category: training data."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="labels")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    previous_category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    labelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ImportJob(models.Model):
+    """A bulk import of a CSV/XLSX export, run by a Celery task and watched by its progress bar."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    source = models.CharField(_("来源系统"), max_length=40, blank=True)
+    column_mapping = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # [{"row": 7, "field": "内容", "message": "..."}], capped so a broken file cannot bloat the row.
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))

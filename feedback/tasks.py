@@ -1,0 +1,63 @@
+"""Celery tasks for tickets: thin wrappers that load rows by id and call one service."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="feedback.triage_ticket",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def triage_ticket(self, ticket_id: int) -> None:
+    """Classify one ticket (and, through the classification service, group and route it)."""
+    from .classification import ticket_classify
+
+    ticket_classify(ticket_id=ticket_id)
+
+
+@shared_task(name="feedback.sweep_untriaged", acks_late=True, soft_time_limit=120)
+def sweep_untriaged(limit: int = 5000) -> int:
+    """Re-enqueue tickets saved but still pending after a few minutes (e.g. filed while the broker was down)."""
+    from .models import Ticket, TriageStatus
+
+    cutoff = timezone.now() - timedelta(seconds=settings.TRIAGE_SWEEP_AFTER_SECONDS)
+    ids = list(
+        Ticket.objects.filter(triage_status=TriageStatus.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for ticket_id in ids:
+        triage_ticket.delay(ticket_id)
+    if ids:
+        logger.info("sweeper re-enqueued %d untriaged tickets", len(ids))
+    return len(ids)
+
+
+@shared_task(name="feedback.run_import", acks_late=True, soft_time_limit=3600, time_limit=3700)
+def run_import(job_id: int) -> None:
+    """Run one bulk import job; the job row carries progress for the browser."""
+    from .imports.service import import_job_run
+
+    import_job_run(job_id=job_id)
+
+
+@shared_task(name="feedback.train_model", acks_late=True, soft_time_limit=1800, time_limit=1900)
+def train_model() -> None:
+    """Nightly retrain from the seed corpus plus confirmed labels (promotion-gated)."""
+    from .classification import model_train
+
+    model_train()

@@ -1,0 +1,38 @@
+import pytest
+
+from accounts.models import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_model_dir(settings, tmp_path_factory):
+    """Never let a test read or write the developer's var/models."""
+    settings.FEEDBACK_MODEL_DIR = tmp_path_factory.getbasetemp() / "models"
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent1", role=Role.AGENT)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin1", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def lead(db):
+    from issues.models import Department
+
+    return UserFactory(username="lead1", role=Role.LEAD, department=Department.objects.get(code="logistics"))
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager1", role=Role.MANAGER)
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
