@@ -10,6 +10,12 @@ def _isolated_model_dir(settings, tmp_path_factory):
     settings.FEEDBACK_MODEL_DIR = tmp_path_factory.getbasetemp() / "models"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing is not under test; the default hasher costs about a second per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def agent(db):
     return UserFactory(username="agent1", role=Role.AGENT)

@@ -1,0 +1,175 @@
+"""Writes for the demo data: accounts, products, tickets, reset and in-process triage.
+
+Demo tickets are the tickets filed by the demo accounts (agents file chat,
+phone and e-mail complaints; the admin's imports bring platform, review and
+app tickets). That is how a second run recognises them, and what ``--reset``
+deletes, together with the demo products.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, QuerySet
+
+from feedback.models import Product, Ticket
+from feedback.services import TicketInput, ticket_validate, tickets_bulk_create
+from issues.models import Department
+
+from .catalog import DEMO_SKUS, DEMO_USERNAMES, DEMO_USERS, PRODUCTS, DemoUser
+from .plan import PlannedTicket
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+@dataclass
+class DemoUserResult:
+    spec: DemoUser
+    created: bool
+    password_set: bool
+
+
+def demo_users_ensure(*, reset_passwords: bool = False) -> list[DemoUserResult]:
+    """Create or update one account per role; set the documented password on new accounts.
+
+    An existing account keeps its password unless ``reset_passwords`` is true,
+    so re-running the demo never silently reverts a password someone changed.
+    Raises Department.DoesNotExist when the taxonomy migration has not run.
+    """
+    results = []
+    for spec in DEMO_USERS:
+        department = Department.objects.get(code=spec.department) if spec.department else None
+        user, created = User.objects.get_or_create(username=spec.username)
+        user.role = spec.role
+        user.department = department
+        user.first_name = spec.first_name
+        user.email = user.email or spec.email
+        user.is_staff = spec.is_staff
+        user.is_superuser = spec.is_superuser
+        user.is_active = True
+        password_set = created or reset_passwords
+        if password_set:
+            user.set_password(spec.password)
+        user.save()
+        results.append(DemoUserResult(spec=spec, created=created, password_set=password_set))
+    return results
+
+
+def demo_products_ensure() -> tuple[dict[str, Product], int]:
+    """Create or update the demo products; return them by SKU and how many were new."""
+    existing = {p.sku: p for p in Product.objects.filter(sku__in=DEMO_SKUS)}
+    created = 0
+    for spec in PRODUCTS:
+        product = existing.get(spec.sku)
+        if product is None:
+            existing[spec.sku] = Product.objects.create(
+                sku=spec.sku, name=spec.name, product_category=spec.product_category
+            )
+            created += 1
+        elif (product.name, product.product_category) != (spec.name, spec.product_category):
+            product.name, product.product_category = spec.name, spec.product_category
+            product.save(update_fields=["name", "product_category"])
+    return existing, created
+
+
+def demo_tickets() -> QuerySet[Ticket]:
+    """The tickets the demo accounts filed."""
+    return Ticket.objects.filter(filed_by__username__in=DEMO_USERNAMES)
+
+
+def demo_reset() -> tuple[int, int]:
+    """Delete the demo tickets and demo products; return (tickets, products) deleted."""
+    with transaction.atomic():
+        tickets = demo_tickets().delete()[1].get(Ticket._meta.label, 0)
+        products = Product.objects.filter(sku__in=DEMO_SKUS).delete()[1].get(Product._meta.label, 0)
+    return tickets, products
+
+
+def demo_tickets_create(*, plan: Iterable[PlannedTicket], products: dict[str, Product]) -> list[int]:
+    """Save the planned tickets in bulk, without enqueueing triage; return the new ids.
+
+    Each ticket goes through ``ticket_validate`` like any import, so demo rows
+    obey the same rules as real ones.
+    """
+    filers = {u.username: u for u in User.objects.filter(username__in=DEMO_USERNAMES)}
+    by_filer: dict[str, list[TicketInput]] = {}
+    for planned in plan:
+        item = TicketInput(
+            text=planned.text,
+            channel=planned.channel,
+            sku=planned.sku,
+            product=products.get(planned.sku) if planned.sku else None,
+            order_number=planned.order_number,
+            external_source=planned.external_source,
+            external_id=planned.external_id,
+            received_at=planned.received_at,
+        )
+        by_filer.setdefault(planned.filed_by, []).append(ticket_validate(item))
+    ids: list[int] = []
+    with transaction.atomic():
+        for username, items in by_filer.items():
+            created, _duplicates = tickets_bulk_create(items=items, filed_by=filers[username], enqueue=False)
+            ids.extend(t.pk for t in created)
+    if any(pk is None for pk in ids):  # a backend without RETURNING on bulk insert
+        ids = list(demo_tickets().values_list("id", flat=True))
+    return sorted(ids)
+
+
+@dataclass
+class TriageResult:
+    available: bool
+    attempted: int = 0
+    failed: int = 0
+    first_error: str = ""
+    stopped_early: bool = False
+    statuses: dict[str, int] | None = None
+
+
+def _classifier() -> Callable[..., object] | None:
+    if importlib.util.find_spec("feedback.classification") is None:
+        return None
+    module = importlib.import_module("feedback.classification")
+    return getattr(module, "ticket_classify", None)
+
+
+def demo_tickets_triage(
+    *, ticket_ids: list[int], progress: Callable[[Iterable[int]], Iterable[int]] | None = None
+) -> TriageResult:
+    """Classify the given tickets in-process with ``feedback.classification.ticket_classify``.
+
+    Returns ``available=False`` when the classification service does not exist
+    yet (tickets stay pending for the sweeper or ``triage_pending``). A ticket
+    that fails is logged and left pending; after ten failures in a row with
+    none succeeding the rest are skipped, since the model itself is then broken.
+    """
+    classify = _classifier()
+    if classify is None:
+        return TriageResult(available=False)
+    result = TriageResult(available=True)
+    succeeded = 0
+    for ticket_id in progress(ticket_ids) if progress else ticket_ids:
+        result.attempted += 1
+        try:
+            classify(ticket_id=ticket_id)
+            succeeded += 1
+        except Exception as exc:  # one bad ticket must not stop the demo
+            result.failed += 1
+            result.first_error = result.first_error or f"{type(exc).__name__}: {exc}"
+            logger.warning("demo triage of ticket %s failed: %s", ticket_id, exc)
+            if succeeded == 0 and result.failed >= 10:
+                result.stopped_early = True
+                break
+    result.statuses = dict(ticket_counts_by("triage_status"))
+    return result
+
+
+def ticket_counts_by(field: str) -> Counter:
+    """Demo tickets counted by one field (channel, triage_status ...)."""
+    return Counter({row[field]: row["n"] for row in demo_tickets().values(field).annotate(n=Count("id"))})
