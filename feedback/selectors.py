@@ -1,0 +1,184 @@
+"""Reads for tickets and products: the pages call these, never the ORM directly."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from .masking import mask_phone_numbers
+from .models import Category, CategoryLabel, Product, Ticket, TriageStatus
+
+PRODUCT_SEARCH_LIMIT = 10
+SUGGESTION_LIMIT = 3
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    """What the ticket list can be narrowed by; every field is optional."""
+
+    q: str = ""
+    channel: str = ""
+    category: str = ""  # a Category code
+    triage_status: str = ""
+    received_from: date | None = None
+    received_to: date | None = None  # inclusive
+    filed_by: object | None = None  # a User
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One of the model's candidate categories for a ticket."""
+
+    category: Category
+    confidence: float | None
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
+    """Return the tickets ``user`` may see, narrowed by ``filters``, newest first.
+
+    Every role sees every ticket for now; ``user`` is taken so that department
+    queues can narrow this later without changing the callers. Search is a
+    case-insensitive substring match (``icontains``), which works for Chinese
+    because it needs no word segmentation: 漏液 finds 洗发水漏液了.
+    """
+    tickets = Ticket.objects.select_related("product", "category", "predicted_category", "filed_by")
+    q = filters.q.strip()
+    if q:
+        condition = (
+            Q(text__icontains=q)
+            | Q(order_number__icontains=q)
+            | Q(sku_raw__icontains=q)
+            | Q(product__sku__icontains=q)
+            | Q(product__name__icontains=q)
+            | Q(external_id__icontains=q)
+        )
+        ticket_number = q.removeprefix("#")
+        if ticket_number.isdigit() and len(ticket_number) < 12:
+            condition |= Q(pk=int(ticket_number))
+        tickets = tickets.filter(condition)
+    if filters.channel:
+        tickets = tickets.filter(channel=filters.channel)
+    if filters.category:
+        tickets = tickets.filter(category__code=filters.category)
+    if filters.triage_status:
+        tickets = tickets.filter(triage_status=filters.triage_status)
+    if filters.filed_by is not None:
+        tickets = tickets.filter(filed_by=filters.filed_by)
+    # Compare with day boundaries in the current time zone so the received_at index is used.
+    if filters.received_from:
+        tickets = tickets.filter(received_at__gte=_start_of_day(filters.received_from))
+    if filters.received_to:
+        tickets = tickets.filter(received_at__lt=_start_of_day(filters.received_to + timedelta(days=1)))
+    return tickets.order_by("-received_at", "-id")
+
+
+def ticket_get(*, user, pk: int) -> Ticket:
+    """Return one ticket with what its detail page shows; raise Ticket.DoesNotExist."""
+    return Ticket.objects.select_related(
+        "product", "category", "predicted_category", "confirmed_category", "confirmed_by", "filed_by"
+    ).get(pk=pk)
+
+
+def ticket_text_for(*, ticket: Ticket, user) -> str:
+    """Return the ticket's text as ``user`` may read it: masked unless they filed it or are an admin."""
+    if user.is_authenticated and (user.can_see_unmasked or ticket.filed_by_id == user.pk):
+        return ticket.text
+    return mask_phone_numbers(ticket.text)
+
+
+def _as_pair(entry) -> tuple[str | None, float | None]:
+    """Read one ``prediction_top`` entry, stored as ``[code, confidence]`` or as a dict."""
+    if isinstance(entry, dict):
+        code = entry.get("code") or entry.get("category") or entry.get("label")
+        confidence = next((entry[k] for k in ("confidence", "score", "probability") if k in entry), None)
+    elif isinstance(entry, (list, tuple)) and entry:
+        code, confidence = entry[0], entry[1] if len(entry) > 1 else None
+    else:
+        code, confidence = entry, None
+    try:
+        confidence = float(confidence) if confidence is not None else None
+    except (TypeError, ValueError):
+        confidence = None
+    return (str(code) if code else None), confidence
+
+
+def ticket_suggestions(*, ticket: Ticket) -> list[Suggestion]:
+    """Return the model's top candidate categories for ``ticket``, best first."""
+    pairs = [_as_pair(entry) for entry in (ticket.prediction_top or [])]
+    pairs = [(code, confidence) for code, confidence in pairs if code][:SUGGESTION_LIMIT]
+    if not pairs and ticket.predicted_category_id:
+        return [Suggestion(ticket.predicted_category, ticket.prediction_confidence)]
+    by_code = Category.objects.in_bulk([code for code, _ in pairs], field_name="code")
+    return [Suggestion(by_code[code], confidence) for code, confidence in pairs if code in by_code]
+
+
+def ticket_terms(*, ticket: Ticket) -> list[tuple[str, float]]:
+    """Return the terms that pushed the prediction, as ``(term, weight)``, strongest first."""
+    terms: list[tuple[str, float]] = []
+    for entry in ticket.prediction_terms or []:
+        if isinstance(entry, dict):
+            term, weight = entry.get("term"), entry.get("weight", 0)
+        elif isinstance(entry, (list, tuple)) and len(entry) >= 2:
+            term, weight = entry[0], entry[1]
+        else:
+            continue
+        try:
+            terms.append((str(term), float(weight)))
+        except (TypeError, ValueError):
+            continue
+    return sorted(terms, key=lambda pair: abs(pair[1]), reverse=True)
+
+
+def ticket_labels(*, ticket: Ticket) -> QuerySet[CategoryLabel]:
+    """Return the confirmations and corrections of ``ticket``, newest first."""
+    return ticket.labels.select_related("category", "previous_category", "labelled_by").order_by("-created_at", "-id")
+
+
+def product_search(*, q: str, limit: int = PRODUCT_SEARCH_LIMIT) -> QuerySet[Product]:
+    """Return up to ``limit`` products whose SKU or name contains ``q``; exact SKU matches first."""
+    q = q.strip()
+    if not q:
+        return Product.objects.none()
+    products = Product.objects.filter(Q(sku__icontains=q) | Q(name__icontains=q))
+    # Exact SKU first, then SKUs that start with the query, then the rest by SKU.
+    rank = Case(
+        When(sku__iexact=q, then=Value(0)),
+        When(sku__istartswith=q, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return products.annotate(rank=rank).order_by("rank", "sku")[:limit]
+
+
+def product_for_input(*, value: str) -> Product | None:
+    """Return the product an agent meant by ``value``: an exact SKU, else a unique exact name."""
+    value = value.strip()
+    if not value:
+        return None
+    product = Product.objects.filter(sku=value).first()
+    if product is not None:
+        return product
+    named = list(Product.objects.filter(name__iexact=value)[:2])
+    return named[0] if len(named) == 1 else None
+
+
+def ticket_counts(*, user) -> dict[str, int]:
+    """Return the counts the home page shows: today, waiting for review, pending, filed by ``user`` today."""
+    today = _start_of_day(timezone.localdate())
+    return Ticket.objects.aggregate(
+        today=Count("id", filter=Q(received_at__gte=today)),
+        needs_review=Count("id", filter=Q(triage_status=TriageStatus.NEEDS_REVIEW)),
+        pending=Count("id", filter=Q(triage_status=TriageStatus.PENDING)),
+        mine_today=Count("id", filter=Q(received_at__gte=today, filed_by=user)),
+    )
+
+
+def needs_review_count() -> int:
+    """Return how many tickets wait in the review queue (shown as a badge in the navigation)."""
+    return Ticket.objects.filter(triage_status=TriageStatus.NEEDS_REVIEW).count()

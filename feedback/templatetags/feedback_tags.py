@@ -1,0 +1,54 @@
+"""Template helpers for ticket pages. None of them marks user text safe: autoescaping stays on."""
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.utils.translation import get_language
+
+from feedback.masking import mask_phone_numbers
+from feedback.selectors import needs_review_count
+
+register = template.Library()
+
+
+@register.filter
+def masked_text(text: str | None) -> str:
+    """Mask phone numbers in ``text``; the result is still escaped by the template."""
+    return mask_phone_numbers(text or "")
+
+
+@register.filter
+def localized_name(obj) -> str:
+    """Show a Category or Department in the active language (name_zh / name_en)."""
+    if obj is None:
+        return ""
+    return obj.display_name(get_language() or "zh-hans")
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """0.834 -> '83%'; empty for a missing value."""
+    if value is None:
+        return ""
+    try:
+        return f"{float(value) * 100:.0f}%"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def confidence_level(value: float | None) -> str:
+    """A CSS modifier for a confidence: high, medium, or low (below the triage threshold)."""
+    if value is None:
+        return "none"
+    if value >= 0.8:
+        return "high"
+    if value >= settings.TRIAGE_CONFIDENCE_THRESHOLD:
+        return "medium"
+    return "low"
+
+
+@register.simple_tag
+def review_queue_size() -> int:
+    """How many tickets wait for an agent to confirm their category."""
+    return needs_review_count()

@@ -1,0 +1,77 @@
+// Small progressive enhancements for the agents' pages. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Character counter for textareas with data-counter-max (the service enforces the limit).
+  document.querySelectorAll("textarea[data-counter-max]").forEach(function (textarea) {
+    var counter = document.querySelector('[data-counter-for="' + textarea.id + '"]');
+    if (!counter) return;
+    var max = parseInt(textarea.dataset.counterMax, 10);
+    var update = function () {
+      // Count code points, as the server does (an emoji is one character, not two).
+      var length = Array.from(textarea.value.trim()).length;
+      counter.textContent = length + " / " + max;
+      counter.classList.toggle("is-over", length > max);
+    };
+    textarea.addEventListener("input", update);
+    update();
+  });
+
+  // Ctrl+Enter (Cmd+Enter on a Mac) saves the form the textarea belongs to.
+  document.querySelectorAll("form textarea").forEach(function (textarea) {
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && textarea.form) {
+        event.preventDefault();
+        textarea.form.requestSubmit();
+      }
+    });
+  });
+
+  // Once the agent edits a field the server flagged, drop its stale error.
+  document.querySelectorAll(".field.has-error").forEach(function (field) {
+    field.addEventListener("input", function () {
+      field.classList.remove("has-error");
+      field.querySelectorAll(".field__error").forEach(function (error) { error.hidden = true; });
+    }, { once: true });
+  });
+
+  // Product autocomplete: fill the input's <datalist> from the JSON search endpoint.
+  document.querySelectorAll("input[data-product-search]").forEach(function (input) {
+    var url = input.dataset.productSearch;
+    var list = document.getElementById(input.getAttribute("list"));
+    if (!url || !list) return;
+    var timer = null;
+    var lastQuery = null;
+    var controller = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var query = input.value.trim();
+        if (!query || query === lastQuery) return;
+        // The input shows the chosen SKU once an option is picked: no need to search again.
+        for (var i = 0; i < list.options.length; i++) {
+          if (list.options[i].value === query) return;
+        }
+        lastQuery = query;
+        if (controller) controller.abort();
+        controller = new AbortController();
+        fetch(url + "?q=" + encodeURIComponent(query), {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+          signal: controller.signal,
+        })
+          .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+          .then(function (data) {
+            list.replaceChildren();
+            data.results.forEach(function (product) {
+              var option = document.createElement("option");
+              option.value = product.sku;
+              option.label = product.name + " · " + product.product_category;
+              list.appendChild(option);
+            });
+          })
+          .catch(function () { /* aborted or offline: keep the free-text input */ });
+      }, 180);
+    });
+  });
+})();
