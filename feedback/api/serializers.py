@@ -1,0 +1,163 @@
+"""Serializers for the tickets API.
+
+Input serializers only parse types; the business rules (empty or over-long
+text, unknown channel, unknown SKU ...) live in ``feedback.services.ticket_validate``
+so the API, the web form and the importer refuse the same things with the same words.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import serializers
+
+from feedback.models import Category, Channel, Product, Ticket
+from feedback.selectors import ticket_text_for
+from feedback.services import TicketInput
+
+
+class ProductSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "product_category"]
+        read_only_fields = fields
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name", "product_category", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    default_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["code", "name_zh", "name_en", "description", "default_department", "is_active"]
+        read_only_fields = fields
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as the API shows it; phone numbers in ``text`` are masked except for its filer and admins."""
+
+    sku = serializers.CharField(source="sku_raw", read_only=True)
+    product = ProductSummarySerializer(read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    predicted_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    confirmed_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    filed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "text",
+            "channel",
+            "sku",
+            "product",
+            "order_number",
+            "external_source",
+            "external_id",
+            "received_at",
+            "created_at",
+            "triage_status",
+            "category",
+            "predicted_category",
+            "prediction_confidence",
+            "prediction_top",
+            "prediction_terms",
+            "model_version",
+            "confirmed_category",
+            "filed_by",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Ticket) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None) or AnonymousUser()
+        data["text"] = ticket_text_for(ticket=instance, user=user)
+        return data
+
+
+class TicketCreatedSerializer(TicketSerializer):
+    """The created ticket plus the service's warnings (e.g. an unknown SKU saved without a product)."""
+
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
+
+
+class _ServiceCheckedChoiceField(serializers.ChoiceField):
+    """Documents the choices in the schema but leaves refusing unknown values to ticket_validate."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("invalid_choice", input=data)
+        return str(data).strip()
+
+
+class TicketInputSerializer(serializers.Serializer):
+    """The writable fields of one ticket, parsed into Python types for ``TicketInput``."""
+
+    # No length or blank checks here: ticket_validate owns them (it also strips whitespace).
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    channel = _ServiceCheckedChoiceField(choices=Channel.choices, required=False, default=Channel.CHAT)
+    sku = serializers.CharField(required=False, allow_blank=True, default="")
+    order_number = serializers.CharField(required=False, allow_blank=True, default="")
+    external_source = serializers.CharField(required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def to_ticket_input(self) -> TicketInput:
+        return TicketInput(**self.validated_data)
+
+
+class TicketBatchRequestSerializer(serializers.Serializer):
+    """Documents the batch request; the view validates item by item to report errors by index."""
+
+    tickets = TicketInputSerializer(many=True)
+
+
+class BatchItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(allow_null=True, help_text="Position of the item in `tickets`, from 0.")
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class BatchErrorSerializer(serializers.Serializer):
+    errors = BatchItemErrorSerializer(many=True)
+
+
+class BatchDuplicateSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="The ticket this item duplicates (saved earlier or earlier in this batch).")
+
+
+class BatchWarningSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class TicketBatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = BatchDuplicateSerializer(many=True)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of the created tickets, in the order of their items."
+    )
+    warnings = BatchWarningSerializer(many=True)
+
+
+class DuplicateTicketSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    id = serializers.IntegerField(help_text="The ticket already saved with this external source and id.")
+
+
+class ConfirmCategorySerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(is_active=True), help_text="Category code, e.g. damaged."
+    )

@@ -1,0 +1,295 @@
+"""REST API for tickets, categories and products.
+
+Thin views: parse the request, call one service from ``feedback.services`` (or
+``feedback.classification``), serialise the result. Every view requires a
+logged-in user (DEFAULT_PERMISSION_CLASSES); filing and correcting add role checks.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import CanCorrectTickets, CanFileTickets, IsAdminRole
+from feedback.models import Category, Product, Ticket
+from feedback.selectors import TicketFilters, ticket_list
+from feedback.services import (
+    DuplicateTicket,
+    TicketInput,
+    TicketValidationError,
+    ticket_create,
+    ticket_validate,
+    tickets_bulk_create,
+)
+
+from .filters import TicketFilter
+from .serializers import (
+    BatchErrorSerializer,
+    CategorySerializer,
+    ConfirmCategorySerializer,
+    DuplicateTicketSerializer,
+    ProductSerializer,
+    TicketBatchRequestSerializer,
+    TicketBatchResultSerializer,
+    TicketCreatedSerializer,
+    TicketInputSerializer,
+    TicketSerializer,
+)
+
+
+@extend_schema_view(post=extend_schema(summary="Exchange a username and password for an API token", auth=[]))
+class TokenView(ObtainAuthToken):
+    """The only API view open to anonymous callers: send credentials, get `{"token": "..."}`.
+
+    Use the token as `Authorization: Token <token>`.
+    """
+
+
+class TicketPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List tickets, newest first, with filters"),
+    retrieve=extend_schema(summary="One ticket"),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Ticket.objects.all()  # for schema inspection; requests go through get_queryset
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+    pagination_class = TicketPagination
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        # The same selector as the pages, so a narrower visibility rule later applies to both.
+        return ticket_list(user=self.request.user, filters=TicketFilters()).select_related("confirmed_category")
+
+    def get_permissions(self):
+        if self.action in ("create", "batch"):
+            return [IsAuthenticated(), CanFileTickets()]
+        if self.action == "confirm":
+            return [IsAuthenticated(), CanCorrectTickets()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        summary="File one ticket",
+        description=(
+            "Validated and saved by the same service as the web form and the importer. "
+            "An unknown SKU is saved without a product and reported in `warnings`."
+        ),
+        request=TicketInputSerializer,
+        responses={
+            201: TicketCreatedSerializer,
+            400: OpenApiResponse(description="Bad fields, keyed by field name: {\"text\": [\"...\"]}"),
+            409: OpenApiResponse(DuplicateTicketSerializer, description="Same external source and id already saved"),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        serializer = TicketInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.to_ticket_input()
+        try:
+            ticket = ticket_create(data=data, filed_by=request.user)
+        except TicketValidationError as exc:
+            raise ValidationError(exc.errors) from exc
+        except DuplicateTicket as exc:
+            return Response(
+                {"detail": f"重复工单，已存在 #{exc.ticket.pk} (duplicate external id)", "id": exc.ticket.pk},
+                status=status.HTTP_409_CONFLICT,
+            )
+        body = {**self.get_serializer(ticket).data, "warnings": data.warnings}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="File up to API_BATCH_MAX (1,000) tickets at once",
+        description=(
+            "Every item is validated first; if any is invalid nothing is saved and the response lists "
+            "each problem by item index and field. Items whose external source and id were saved before, "
+            "or appear earlier in the same batch, are reported in `duplicates` and not saved again."
+        ),
+        request=TicketBatchRequestSerializer,
+        responses={
+            201: TicketBatchResultSerializer,
+            400: BatchErrorSerializer,
+            409: OpenApiResponse(description="A concurrent import saved the same external id; nothing saved"),
+        },
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="batch",
+        parser_classes=[JSONParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def batch(self, request: Request) -> Response:
+        items, problem = _batch_items(request.data)
+        if problem:
+            return Response(
+                {"errors": [{"index": None, "field": "tickets", "message": problem}]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        errors: list[dict[str, Any]] = []
+        inputs: list[TicketInput] = []
+        product_cache = _product_cache(items)
+        for index, item in enumerate(items):
+            serializer = TicketInputSerializer(data=item)
+            if not serializer.is_valid():
+                errors.extend(_indexed_errors(index, serializer.errors))
+                continue
+            data = serializer.to_ticket_input()
+            try:
+                inputs.append(ticket_validate(data, product_cache=product_cache))
+            except TicketValidationError as exc:
+                errors.extend(
+                    {"index": index, "field": field, "message": message} for field, message in exc.errors.items()
+                )
+        if errors:
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = _batch_save(inputs, filed_by=request.user)
+        except IntegrityError:
+            # A concurrent import saved one of these external ids first; the transaction saved nothing.
+            return Response(
+                {"detail": "并发导入冲突，未保存任何工单，请重试 (conflict with a concurrent import; nothing saved, retry)"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(result, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Confirm or correct a ticket's category",
+        request=ConfirmCategorySerializer,
+        responses={200: TicketSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def confirm(self, request: Request, pk: str) -> Response:
+        from feedback.classification import ticket_confirm_category
+
+        ticket = self.get_object()
+        serializer = ConfirmCategorySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket_confirm_category(ticket=ticket, category=serializer.validated_data["category"], user=request.user)
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(self.get_serializer(ticket).data)
+
+
+def _batch_items(payload: Any) -> tuple[list[Any], str | None]:
+    """Return the list under ``tickets``, or why the whole request is refused before looking at any item."""
+    items = payload.get("tickets") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        return [], '请求体须为 {"tickets": [...]} (expected {"tickets": [...]})'
+    if not items:
+        return [], "tickets 为空 (no tickets given)"
+    limit = settings.API_BATCH_MAX
+    if len(items) > limit:
+        return [], f"一次最多 {limit} 条工单，收到 {len(items)} 条 (at most {limit} tickets per batch, got {len(items)})"
+    return items, None
+
+
+def _product_cache(items: list[Any]) -> dict[str, Product | None]:
+    """Look up every SKU of the batch in one query, so validation never queries per item."""
+    skus = {str(item["sku"]).strip() for item in items if isinstance(item, dict) and item.get("sku")}
+    cache: dict[str, Product | None] = dict.fromkeys(skus)
+    cache.update({p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {})
+    return cache
+
+
+def _indexed_errors(index: int, errors: Any) -> list[dict[str, Any]]:
+    if not isinstance(errors, dict):
+        return [{"index": index, "field": None, "message": str(errors)}]
+    flat = []
+    for field, messages in errors.items():
+        name = None if field == "non_field_errors" else field
+        for message in messages if isinstance(messages, list) else [messages]:
+            flat.append({"index": index, "field": name, "message": str(message)})
+    return flat
+
+
+def _batch_save(inputs: list[TicketInput], *, filed_by) -> dict[str, Any]:
+    """Save validated items with tickets_bulk_create and say, per item index, what became of it."""
+    first_index: dict[tuple[str, str], int] = {}
+    repeats: dict[int, int] = {}  # index -> index of the first item with the same external id
+    unique: list[tuple[int, TicketInput]] = []
+    for index, data in enumerate(inputs):
+        if data.external_id:
+            key = (data.external_source, data.external_id)
+            if key in first_index:
+                repeats[index] = first_index[key]
+                continue
+            first_index[key] = index
+        unique.append((index, data))
+
+    with transaction.atomic():
+        created, existing = tickets_bulk_create(items=[data for _, data in unique], filed_by=filed_by)
+
+    # Keyed items are matched to their rows by external id; the rest keep their order.
+    existing_by_key = {(t.external_source, t.external_id): t.pk for t in existing}
+    created_by_key = {(t.external_source, t.external_id): t.pk for t in created if t.external_id}
+    unkeyed_ids = iter([t.pk for t in created if not t.external_id])
+    saved_id: dict[int, int] = {}
+    duplicates: list[dict[str, int]] = []
+    ids: list[int] = []
+    warnings: list[dict[str, Any]] = []
+    for index, data in unique:
+        key = (data.external_source, data.external_id)
+        if data.external_id and key in existing_by_key:
+            saved_id[index] = existing_by_key[key]
+            duplicates.append({"index": index, "id": saved_id[index]})
+            continue
+        saved_id[index] = created_by_key[key] if data.external_id else next(unkeyed_ids)
+        ids.append(saved_id[index])
+        warnings.extend({"index": index, "message": message} for message in data.warnings)
+    duplicates.extend({"index": index, "id": saved_id[first]} for index, first in repeats.items())
+    duplicates.sort(key=lambda d: d["index"])
+    return {"created": len(ids), "duplicates": duplicates, "ids": ids, "warnings": warnings}
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The triage taxonomy. Small and fixed, so not paginated."""
+
+    queryset = Category.objects.select_related("default_department")
+    serializer_class = CategorySerializer
+    lookup_field = "code"
+    pagination_class = None
+    filter_backends: list = []
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("q", str, description="Part of the SKU or the product name.")]
+    ),
+    create=extend_schema(summary="Add a product (admins only)"),
+)
+class ProductViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    lookup_field = "sku"
+    lookup_value_regex = r"[^/]+"
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsAuthenticated(), IsAdminRole()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[Product]:
+        queryset = super().get_queryset()
+        query = self.request.query_params.get("q", "").strip()
+        if query:
+            queryset = queryset.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+        return queryset
