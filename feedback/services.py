@@ -13,6 +13,7 @@ from django.utils import timezone
 from .models import Channel, Product, Ticket
 
 logger = logging.getLogger(__name__)
+_CHANNELS = frozenset(Channel.values)
 
 
 class TicketValidationError(ValueError):
@@ -63,7 +64,7 @@ def ticket_validate(data: TicketInput, *, product_cache: dict[str, Product | Non
             f"(text is {len(text)} characters, the limit is {settings.TICKET_TEXT_MAX_LENGTH})"
         )
     data.text = text
-    if data.channel not in Channel.values:
+    if data.channel not in _CHANNELS:
         errors["channel"] = f"未知渠道 '{data.channel}' (unknown channel; use one of {', '.join(Channel.values)})"
     data.sku = (data.sku or "").strip()
     if len(data.sku) > 64:

@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.ImportListView.as_view(), name="import-list"),
+    path("new/", views.ImportCreateView.as_view(), name="import-create"),
+    path("<int:pk>/", views.ImportDetailView.as_view(), name="import-detail"),
+    path("<int:pk>/progress/", views.ImportProgressView.as_view(), name="import-progress"),
+    path("<int:pk>/errors.csv", views.ImportErrorReportView.as_view(), name="import-errors"),
+]

@@ -1,0 +1,89 @@
+"""The upload form: checks size and mapping, then opens the file to refuse an unreadable one at once."""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from . import columns
+from .readers import ImportFileError
+from .service import DEFAULT_SOURCE, import_preflight
+
+DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+
+
+@contextmanager
+def _upload_path(upload) -> Iterator[str]:
+    """A filesystem path for an uploaded file (large uploads already have one; small ones live in memory)."""
+    if hasattr(upload, "temporary_file_path"):
+        yield upload.temporary_file_path()
+        return
+    suffix = os.path.splitext(upload.name or "")[1][:10]
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        yield copy.name
+    upload.seek(0)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("文件"),
+        help_text=_("CSV（UTF-8、UTF-8 BOM、GB18030/GBK）或 XLSX；第一行为表头。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt,.tsv"}),
+    )
+    source = forms.CharField(
+        label=_("来源系统"),
+        max_length=40,
+        required=False,
+        initial=DEFAULT_SOURCE,
+        help_text=_("例如 taobao、jd；同一来源的同一工单号只导入一次。"),
+    )
+    column_mapping = forms.CharField(
+        label=_("列映射（可选）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "评价正文=text\n宝贝ID=sku", "spellcheck": "false"}),
+        help_text=_("每行一条：列名=字段。字段：text、external_id、sku、order_number、channel、received_at，或 ignore。"),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = max_upload_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("文件过大：%(size).1f MB，上限 %(limit)d MB。请拆分后分批导入。"),
+                params={"size": upload.size / 1024 / 1024, "limit": limit // (1024 * 1024)},
+                code="too_large",
+            )
+        return upload
+
+    def clean_source(self) -> str:
+        return (self.cleaned_data.get("source") or "").strip() or DEFAULT_SOURCE
+
+    def clean_column_mapping(self) -> dict[str, str]:
+        try:
+            return columns.column_mapping_parse(self.cleaned_data.get("column_mapping") or "")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="bad_mapping") from None
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None or "column_mapping" not in cleaned:
+            return cleaned
+        try:
+            with _upload_path(upload) as path:
+                import_preflight(path=path, column_mapping=cleaned["column_mapping"])
+        except ImportFileError as exc:
+            self.add_error("file", str(exc))
+        return cleaned

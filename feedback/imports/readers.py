@@ -1,0 +1,329 @@
+"""Stream the rows of a CSV or XLSX export without loading the whole file.
+
+``table_open(path)`` decides the format from the file's content (an XLSX is a
+zip holding ``xl/workbook.xml``; anything else must be text), works out a
+CSV's encoding, and yields ``(row_number, cells)`` pairs where ``row_number``
+is the row as a spreadsheet program shows it (the first line is row 1).
+
+CSV encodings are tried in this order, each over the whole file so a bad byte
+on line 90,000 is caught before anything is imported:
+
+1. a UTF-8 byte-order mark (``utf-8-sig``, what Excel's "CSV UTF-8" writes) or
+   a UTF-16 one (Excel's "Unicode text", tab-separated);
+2. strict UTF-8;
+3. GB18030, a superset of GBK and GB2312 (what Excel on Chinese Windows and
+   most Chinese platform back offices write);
+4. charset-normalizer's guess, as a last resort (Big5, Shift-JIS ...).
+
+GB18030 accepts most byte sequences, so a Big5 file is read as GB18030 and
+comes out garbled; Chinese mainland exports are the files this app is for.
+
+Every error that stops the file as a whole is an :class:`ImportFileError` whose
+message says what is wrong in Chinese, then in English.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUPPORTED_FORMATS = "CSV（UTF-8、UTF-8 BOM、GB18030/GBK 编码）或 XLSX (supported formats: CSV in UTF-8, UTF-8 with BOM or GB18030/GBK; XLSX)"
+
+SAMPLE_BYTES = 256 * 1024
+CHUNK_BYTES = 1024 * 1024
+# Guards against a zip bomb: a small upload that inflates into gigabytes of sheet XML.
+XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
+TEXT_EXTENSIONS = {".csv", ".txt", ".tsv", ""}
+CSV_DELIMITERS = (",", "\t", ";", "|")
+# A text cell may be long (ticket text is refused past 5,000 characters row by
+# row); the csv module's default 128 KiB limit would stop the whole file instead.
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+
+# (leading bytes, what the file is) for binary formats people upload by mistake.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "PDF"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件 (.xls/.doc)，请在 Excel 中另存为 XLSX (legacy .xls/.doc; save it as XLSX)"),
+    (b"\x89PNG", "PNG 图片 (PNG image)"),
+    (b"\xff\xd8\xff", "JPEG 图片 (JPEG image)"),
+    (b"GIF8", "GIF 图片 (GIF image)"),
+    (b"\x1f\x8b", "gzip 压缩包 (gzip archive)"),
+    (b"Rar!", "RAR 压缩包 (RAR archive)"),
+    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包 (7z archive)"),
+)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (nothing of it was read into the database)."""
+
+
+class UnsupportedFormatError(ImportFileError):
+    def __init__(self, what: str):
+        super().__init__(f"不支持的文件格式：{what}。请上传 {SUPPORTED_FORMATS}")
+
+
+class NotTextCSVError(ImportFileError):
+    def __init__(self, detail: str = ""):
+        suffix = f"：{detail}" if detail else ""
+        super().__init__(f"文件不是有效的 CSV 文本 (file is not a text CSV){suffix}。请上传 {SUPPORTED_FORMATS}")
+
+
+@dataclass
+class Table:
+    """An open file: its rows as a stream, plus what was learnt while opening it."""
+
+    format: str  # "csv" or "xlsx"
+    rows: Iterator[tuple[int, list[Any]]]
+    encoding: str | None = None
+    sheet_name: str | None = None
+    # Rows in the file including the header, when known cheaply (CSV: lines;
+    # XLSX: the sheet's declared dimension). Only for the progress bar.
+    estimated_rows: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    _closers: list = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def table_open(path: str | Path) -> Table:
+    """Open a CSV or XLSX file for streaming; raise ImportFileError if it cannot be read at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(f"文件不存在：{path} (file not found)")
+    kind = format_detect(path)
+    if kind == "xlsx":
+        return _xlsx_open(path)
+    try:
+        return _csv_open(path)
+    except NotTextCSVError:
+        if path.suffix.lower() in TEXT_EXTENSIONS:
+            raise
+        # A binary file that does not call itself CSV: say the format is wrong, not the CSV.
+        raise UnsupportedFormatError(f"{path.suffix.lower()} 文件 ({path.suffix.lower()} file)") from None
+
+
+def format_detect(path: str | Path) -> str:
+    """Return "xlsx" or "csv" from the file's content; raise for any other format."""
+    with open(path, "rb") as stream:
+        head = stream.read(8)
+    if not head:
+        raise ImportFileError("文件是空的 (file is empty)")
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            raise UnsupportedFormatError("损坏的 ZIP/XLSX 文件 (damaged zip or XLSX)") from None
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "word/document.xml" in names:
+            raise UnsupportedFormatError("Word 文档 (.docx)")
+        if "ppt/presentation.xml" in names:
+            raise UnsupportedFormatError("PowerPoint 演示文稿 (.pptx)")
+        if "content.xml" in names:
+            raise UnsupportedFormatError("OpenDocument 文件 (.ods/.odt)，请另存为 XLSX (save it as XLSX)")
+        raise UnsupportedFormatError("ZIP 压缩包 (zip archive)")
+    for signature, what in _SIGNATURES:
+        if head.startswith(signature):
+            raise UnsupportedFormatError(what)
+    return "csv"
+
+
+# --- CSV --------------------------------------------------------------------
+
+
+@dataclass
+class _Scan:
+    newlines: int
+    ends_with_newline: bool
+    error_line: int | None = None  # line of the first undecodable byte
+    error_offset: int = 0  # its byte offset
+    decoded_non_ascii: bool = False  # real non-ASCII text decoded before the error
+
+
+def _scan(path: Path, encoding: str, errors: str = "strict") -> _Scan:
+    """Decode the whole file in chunks, counting lines and noting the first undecodable byte."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    newlines = offset = 0
+    last = ""
+    non_ascii = False
+    with open(path, "rb") as stream:
+        try:
+            while chunk := stream.read(CHUNK_BYTES):
+                text = decoder.decode(chunk)
+                if "\x00" in text:
+                    raise NotTextCSVError("含有 NUL 字节 (contains NUL bytes)")
+                newlines += text.count("\n")
+                non_ascii = non_ascii or not text.isascii()
+                offset += len(chunk)
+                if text:
+                    last = text[-1]
+            tail = decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            consumed = exc.object[: exc.start]
+            return _Scan(
+                newlines=newlines,
+                ends_with_newline=False,
+                error_line=newlines + consumed.count(b"\n") + 1,
+                error_offset=offset + exc.start,
+                decoded_non_ascii=non_ascii or not consumed.isascii(),
+            )
+    if tail:
+        last = tail[-1]
+    return _Scan(newlines=newlines, ends_with_newline=last in "\r\n")
+
+
+def _looks_binary(sample: str) -> bool:
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n\f")
+    return controls > max(2, len(sample) // 100)
+
+
+def _damaged_but_readable(encoding: str, scan: _Scan, sample_size: int) -> bool:
+    """Whether a file that failed to decode is still clearly text in ``encoding`` with a few damaged bytes.
+
+    UTF-8: valid multi-byte characters were read before the bad byte (GBK text never
+    gets that far). GB18030 accepts almost anything, so it only counts when the whole
+    sample decoded and the damage is further on (a truncated or spliced export).
+    """
+    if encoding in ("utf-8", "utf-8-sig"):
+        return encoding == "utf-8-sig" or scan.decoded_non_ascii
+    if encoding == "gb18030":
+        return scan.decoded_non_ascii and scan.error_offset >= sample_size
+    return False
+
+
+def _encoding_detect(path: Path, sample: bytes) -> tuple[str, _Scan, str | None]:
+    """Return (encoding, scan, warning); the warning is set when damaged bytes will be replaced."""
+    if sample.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif b"\x00" in sample:
+        raise NotTextCSVError("含有 NUL 字节 (contains NUL bytes)")
+    else:
+        candidates = ["utf-8", "gb18030"]
+    for encoding in candidates:
+        scan = _scan(path, encoding)
+        if scan.error_line is None:
+            return encoding, scan, None
+        if _damaged_but_readable(encoding, scan, len(sample)):
+            warning = (
+                f"文件按 {encoding} 读取，第 {scan.error_line} 行附近有无法解码的字节，已替换为 � "
+                f"(undecodable bytes near line {scan.error_line} were replaced)"
+            )
+            return encoding, _scan(path, encoding, errors="replace"), warning
+    if candidates != ["utf-8", "gb18030"]:
+        raise NotTextCSVError(f"无法按 {candidates[0]} 解码 (does not decode as {candidates[0]})")
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(sample).best()
+    if guess is not None and guess.encoding:
+        scan = _scan(path, guess.encoding)
+        if scan.error_line is None:
+            return guess.encoding, scan, None
+    raise NotTextCSVError("无法识别文字编码 (undecodable bytes)")
+
+
+def _delimiter_detect(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in CSV_DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _csv_open(path: Path) -> Table:
+    with open(path, "rb") as stream:
+        sample = stream.read(SAMPLE_BYTES)
+    encoding, scan, damage = _encoding_detect(path, sample)
+    text_sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
+    if _looks_binary(text_sample):
+        raise NotTextCSVError("含有大量控制字符 (mostly control characters)")
+    stripped = text_sample.lstrip().lower()
+    if stripped.startswith("<") and any(tag in stripped[:2000] for tag in ("<html", "<table", "<?xml", "<!doctype")):
+        # Some back offices export an HTML table and name it .xls.
+        raise UnsupportedFormatError("HTML/XML 网页文件，请在 Excel 中打开后另存为 XLSX (an HTML or XML page; save it as XLSX)")
+    first_line = text_sample.splitlines()[0] if text_sample.strip() else ""
+    delimiter = _delimiter_detect(first_line)
+    errors = "replace" if damage else "strict"
+    stream = open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115 - closed by Table.close
+    estimated = scan.newlines + (0 if scan.ends_with_newline else 1)
+    table = Table(format="csv", rows=_csv_rows(stream, delimiter), encoding=encoding, estimated_rows=estimated)
+    if damage:
+        table.warnings.append(damage)
+    table._closers.append(stream.close)
+    return table
+
+
+def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
+    reader = csv.reader(stream, delimiter=delimiter)
+    row_number = 0
+    try:
+        for row_number, cells in enumerate(reader, start=1):
+            yield row_number, cells
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV 格式错误，在第 {row_number + 1} 行附近：{exc} (malformed CSV near row {row_number + 1})") from None
+
+
+# --- XLSX -------------------------------------------------------------------
+
+
+def _xlsx_open(path: Path) -> Table:
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(path) as archive:
+        inflated = sum(info.file_size for info in archive.infolist())
+    if inflated > XLSX_MAX_UNCOMPRESSED_BYTES:
+        raise ImportFileError("XLSX 解压后过大 (the XLSX inflates to more than 2 GiB)")
+    # A file object, not the path: openpyxl refuses paths whose extension is not .xlsx, and the
+    # format was already decided from the content.
+    stream = open(path, "rb")  # noqa: SIM115 - closed by Table.close
+    try:
+        # read_only streams the sheet XML; data_only gives a formula's cached value, never the formula.
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises KeyError, ValueError, zip and XML errors for broken files
+        stream.close()
+        raise ImportFileError(f"XLSX 文件已损坏，无法读取 (damaged XLSX: {type(exc).__name__})") from None
+    sheets = workbook.worksheets
+    if not sheets:
+        workbook.close()
+        stream.close()
+        raise ImportFileError("XLSX 中没有工作表 (the workbook has no worksheet)")
+    sheet = workbook.active if workbook.active in sheets else sheets[0]
+    warnings = []
+    if len(sheets) > 1:
+        warnings.append(f"工作簿有 {len(sheets)} 个工作表，只导入了「{sheet.title}」 (only the sheet '{sheet.title}' was imported)")
+    estimated = sheet.max_row
+    # The declared dimension is only a hint: some generators write a wrong one,
+    # and openpyxl would silently stop reading at it.
+    sheet.reset_dimensions()
+    table = Table(
+        format="xlsx",
+        rows=_xlsx_rows(sheet),
+        sheet_name=sheet.title,
+        estimated_rows=estimated if estimated and estimated > 1 else None,
+        warnings=warnings,
+    )
+    table._closers.extend([workbook.close, stream.close])
+    return table
+
+
+def _xlsx_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield row_number, list(values)
+    except Exception as exc:  # a truncated or malformed sheet part
+        raise ImportFileError(f"XLSX 文件已损坏，读取中断 (damaged XLSX while reading: {type(exc).__name__})") from None
