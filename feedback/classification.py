@@ -1,0 +1,292 @@
+"""The one bridge between the triage model (feedback.classifiers) and tickets in the database.
+
+Gate for each ticket, with a logged reason for every outcome: a confirmed ticket
+is never touched; empty text, an unknown label or low confidence sends it to
+the review queue; otherwise the predicted category is applied.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .classifiers import (
+    LabelledExample,
+    ModelLoadError,
+    ModelStore,
+    Prediction,
+    TriageModel,
+    load_seed,
+    mask_phone_numbers,
+    train_version,
+)
+from .classifiers.model import Progress
+from .classifiers.training import TrainingResult
+from .models import Category, CategoryLabel, Ticket, TriageStatus
+from .taxonomy import CATEGORY_CODES
+
+logger = logging.getLogger(__name__)
+
+# Self-training reads at most this many recent unconfirmed tickets (memory and time stay bounded).
+UNLABELLED_LIMIT = 20_000
+
+
+def model_store() -> ModelStore:
+    """Return the store at settings.FEEDBACK_MODEL_DIR."""
+    return ModelStore(Path(settings.FEEDBACK_MODEL_DIR))
+
+
+@dataclass
+class _Loaded:
+    root: Path
+    version: str
+    model: TriageModel
+
+
+_cache: _Loaded | None = None
+_cache_lock = threading.Lock()
+
+
+def get_predictor() -> TriageModel:
+    """Return the active model (its id in .version), loaded once per process and again when it changes.
+
+    With no active model the seed model is trained first. A missing or corrupt
+    model file is logged and the seed model retrained, so classification goes on.
+    """
+    global _cache
+    store = model_store()
+    active = store.active_version()
+    cached = _cache
+    if cached is not None and cached.root == store.root and cached.version == active and active is not None:
+        return cached.model
+    with _cache_lock:
+        model = _load_or_recover(store)
+        _cache = _Loaded(store.root, model.version, model)
+        return model
+
+
+def _load_or_recover(store: ModelStore) -> TriageModel:
+    active = store.active_version()
+    if active is not None:
+        try:
+            return store.load(active)
+        except ModelLoadError as error:
+            logger.error("active model %s cannot be loaded (%s); retraining the seed model", active, error)
+    # One process trains; the others wait on the lock and then load what it stored.
+    with store.lock():
+        current = store.active_version()
+        if current is not None and current != active:
+            try:
+                return store.load(current)
+            except ModelLoadError as error:
+                logger.error("model %s cannot be loaded either (%s)", current, error)
+        reason = "no active model" if active is None else f"model {active} unreadable"
+        logger.warning("training the seed model: %s", reason)
+        result = train_version(store, load_seed(), force=True, note=f"seed model ({reason})")
+        return store.load(result.version)
+
+
+def clear_predictor_cache() -> None:
+    """Forget the loaded model (tests, or after moving FEEDBACK_MODEL_DIR)."""
+    global _cache
+    with _cache_lock:
+        _cache = None
+
+
+def category_threshold(code: str) -> float:
+    """Return the confidence needed to apply a category automatically."""
+    return float(settings.TRIAGE_CATEGORY_THRESHOLDS.get(code, settings.TRIAGE_CONFIDENCE_THRESHOLD))
+
+
+def _product_category(ticket: Ticket) -> str | None:
+    return ticket.product.product_category if ticket.product_id and ticket.product else None
+
+
+def _apply(ticket: Ticket, prediction: Prediction, version: str, categories: dict[str, Category]) -> str:
+    """Write a prediction onto a (locked) ticket and return the logged reason."""
+    ticket.predicted_category = categories.get(prediction.label)
+    ticket.prediction_confidence = prediction.confidence
+    ticket.prediction_top = [[code, probability] for code, probability in prediction.top]
+    ticket.prediction_terms = [[term, weight] for term, weight in prediction.terms]
+    ticket.model_version = version
+    ticket.classified_at = timezone.now()
+    threshold = category_threshold(prediction.label)
+    if ticket.predicted_category is None:
+        outcome, reason = TriageStatus.NEEDS_REVIEW, f"predicted code {prediction.label!r} is not an active category"
+    elif prediction.empty:
+        outcome, reason = TriageStatus.NEEDS_REVIEW, "nothing to classify after normalisation (empty, emoji or punctuation)"
+    elif prediction.confidence >= threshold:
+        outcome, reason = TriageStatus.CLASSIFIED, f"{prediction.label} at {prediction.confidence:.2f} >= {threshold:.2f}"
+    else:
+        outcome, reason = TriageStatus.NEEDS_REVIEW, f"{prediction.label} at {prediction.confidence:.2f} < {threshold:.2f}"
+    ticket.triage_status = outcome
+    ticket.category = ticket.predicted_category if outcome == TriageStatus.CLASSIFIED else None
+    ticket.save(
+        update_fields=[
+            "predicted_category", "prediction_confidence", "prediction_top", "prediction_terms",
+            "model_version", "classified_at", "triage_status", "category",
+        ]
+    )
+    return reason
+
+
+def _active_categories() -> dict[str, Category]:
+    return {category.code: category for category in Category.objects.filter(is_active=True)}
+
+
+def ticket_classify(*, ticket_id: int) -> Ticket:
+    """Classify one ticket (idempotent); apply the category above its threshold, else queue it for review.
+
+    A confirmed ticket is returned unchanged. Raises Ticket.DoesNotExist.
+    """
+    ticket = Ticket.objects.select_related("product").get(pk=ticket_id)
+    if ticket.triage_status == TriageStatus.CONFIRMED:
+        logger.info("ticket %s not classified: already confirmed by an agent", ticket_id)
+        return ticket
+    model = get_predictor()
+    version = model.version
+    prediction = model.predict([mask_phone_numbers(ticket.text)], [_product_category(ticket)])[0]
+    categories = _active_categories()
+    with transaction.atomic():
+        # Re-read under a row lock: an agent may have confirmed the ticket while we predicted.
+        ticket = Ticket.objects.select_for_update().select_related("product").get(pk=ticket_id)
+        if ticket.triage_status == TriageStatus.CONFIRMED:
+            logger.info("ticket %s not classified: confirmed while predicting", ticket_id)
+            return ticket
+        reason = _apply(ticket, prediction, version, categories)
+    logger.info("ticket %s -> %s (%s; model %s)", ticket_id, ticket.triage_status, reason, version)
+    _after_category_change(ticket)
+    return ticket
+
+
+def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
+    """Classify many tickets with one batch prediction; return how many were updated."""
+    tickets = list(
+        Ticket.objects.filter(pk__in=list(ticket_ids)).exclude(triage_status=TriageStatus.CONFIRMED).select_related("product")
+    )
+    if not tickets:
+        return 0
+    model = get_predictor()
+    version = model.version
+    predictions = model.predict(
+        [mask_phone_numbers(t.text) for t in tickets], [_product_category(t) for t in tickets]
+    )
+    categories = _active_categories()
+    by_id = dict(zip([t.pk for t in tickets], predictions))
+    updated: list[int] = []
+    with transaction.atomic():
+        for ticket in Ticket.objects.select_for_update().filter(pk__in=list(by_id)).select_related("product"):
+            if ticket.triage_status == TriageStatus.CONFIRMED:
+                continue
+            reason = _apply(ticket, by_id[ticket.pk], version, categories)
+            logger.debug("ticket %s -> %s (%s)", ticket.pk, ticket.triage_status, reason)
+            updated.append(ticket.pk)
+    logger.info("classified %d tickets with model %s", len(updated), version)
+    if attach and updated:
+        _after_categories_change(updated)
+    return len(updated)
+
+
+def ticket_confirm_category(*, ticket: Ticket, category: Category, user: Any = None) -> Ticket:
+    """Record an agent's confirmation or correction: the ticket's category and a training label."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        previous = locked.category
+        locked.confirmed_category = category
+        locked.confirmed_by = user if getattr(user, "is_authenticated", False) else None
+        locked.confirmed_at = timezone.now()
+        locked.category = category
+        locked.triage_status = TriageStatus.CONFIRMED
+        locked.save(update_fields=["confirmed_category", "confirmed_by", "confirmed_at", "category", "triage_status"])
+        CategoryLabel.objects.create(
+            ticket=locked, category=category, previous_category=previous, labelled_by=locked.confirmed_by
+        )
+    logger.info("ticket %s confirmed as %s (was %s)", ticket.pk, category.code, previous.code if previous else None)
+    _after_category_change(locked)
+    for field in ("confirmed_category", "confirmed_by", "confirmed_at", "category", "triage_status"):
+        setattr(ticket, field, getattr(locked, field))
+    return locked
+
+
+def _after_category_change(ticket: Ticket) -> None:
+    """Let the issue library group the ticket under its new category (when that app provides it)."""
+    try:
+        from issues.services import ticket_attach
+    except ImportError:
+        return
+    ticket_attach(ticket=ticket)
+
+
+def _after_categories_change(ticket_ids: list[int]) -> None:
+    try:
+        from issues.services import tickets_attach
+    except ImportError:
+        return
+    tickets_attach(ticket_ids=ticket_ids)
+
+
+issues_hook = _after_category_change
+
+
+def labelled_examples() -> list[LabelledExample]:
+    """Return agents' confirmed labels as training examples (text, product category, code)."""
+    rows = (
+        Ticket.objects.filter(confirmed_category__isnull=False)
+        .order_by("confirmed_at", "pk")
+        .values_list("text", "product__product_category", "confirmed_category__code")
+    )
+    return [
+        LabelledExample(text=mask_phone_numbers(text), category=code, product=product or "")
+        for text, product, code in rows
+        if text and text.strip()
+    ]
+
+
+def unlabelled_texts(limit: int = UNLABELLED_LIMIT) -> list[tuple[str, str | None]]:
+    """Return recent unconfirmed tickets as (text, product category) for self-training."""
+    rows = (
+        Ticket.objects.filter(confirmed_category__isnull=True)
+        .order_by("-created_at")
+        .values_list("text", "product__product_category")[:limit]
+    )
+    return [(mask_phone_numbers(text), product) for text, product in rows if text and text.strip()]
+
+
+def model_train(
+    *, extra: Iterable[LabelledExample] | None = None, force: bool = False, progress: Progress | None = None
+) -> TrainingResult:
+    """Train a version on the seed corpus, confirmed labels and `extra`; activate it if it passes the gate."""
+    examples = load_seed() + labelled_examples() + list(extra or [])
+    store = model_store()
+    with store.lock():
+        result = train_version(
+            store, examples, unlabelled=unlabelled_texts(), force=force, progress=progress, labels=model_labels()
+        )
+    logger.info("model_train: %s", result.reason)
+    return result
+
+
+def model_labels() -> list[str]:
+    """Return the codes the model predicts: the default taxonomy plus categories added in the database."""
+    codes = list(CATEGORY_CODES)
+    codes += [code for code in Category.objects.filter(is_active=True).values_list("code", flat=True) if code not in codes]
+    return codes
+
+
+def model_rollback(*, version: str | None = None) -> str:
+    """Re-activate the previous active model (or the named version); return the now active id."""
+    active = model_store().rollback(version)
+    logger.warning("model rolled back to %s", active)
+    return active
+
+
+def model_versions() -> list[dict[str, Any]]:
+    """Return every stored version's metadata (metrics, confusion matrix), newest first."""
+    return model_store().versions()

@@ -1,0 +1,284 @@
+"""The triage estimator: linear SVM over TF-IDF features, temperature-calibrated, self-explaining."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from feedback.taxonomy import CATEGORY_CODES
+
+from .features import Document, Featurizer, make_documents
+from .seed import SOURCE_SEED, LabelledExample
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_LABEL = "other"
+TOP_K = 3
+MIN_POOL = 200
+MIN_REAL_FOR_CALIBRATION = 50
+# Out-of-fold temperature on the seed corpus alone is ~3x too sharp for real tickets (seed OOF
+# accuracy ~0.9, real ~0.55: measured once with benchmarks/classifier_accuracy.py). Predictions
+# (argmax) do not change; confidences and so the review queue do.
+SEED_ONLY_TEMPERATURE_SHRINK = 0.3
+TERMS_K = 5
+
+# progress(done, total, stage): lets a command draw a bar without this package knowing about tqdm.
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(done: int, total: int, stage: str) -> None:
+    return None
+
+
+def prepare_documents(
+    texts: Sequence[str], products: Sequence[str | None] | None = None, progress: Progress | None = None
+) -> list[Document]:
+    """Prepare many texts in chunks, reporting progress (jieba dominates training time)."""
+    progress = progress or _no_progress
+    documents: list[Document] = []
+    products = list(products) if products is not None else [None] * len(texts)
+    chunk = 500
+    for offset in range(0, len(texts), chunk):
+        documents += make_documents(texts[offset : offset + chunk], products[offset : offset + chunk])
+        progress(min(len(texts), offset + chunk), len(texts), "preparing text")
+    return documents
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """A category with its calibrated probability, the top three, and the words that pushed it."""
+
+    label: str
+    confidence: float
+    top: list[tuple[str, float]]
+    terms: list[tuple[str, float]]
+    # True when nothing was left to classify (only emoji or punctuation): a fallback, not a judgement.
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters, chosen by 5-fold cross-validation (benchmarks/classifier_accuracy.py)."""
+
+    C: float = 0.5
+    # Agents' labels describe real tickets; the seed corpus only imitates them.
+    seed_weight: float = 1.0
+    label_weight: float = 1.0
+    # Self-training: unlabelled tickets get the model's own label at this weight.
+    pseudo_weight: float = 0.3
+    self_training_rounds: int = 1
+    min_df: int = 2
+    max_features: int = 250_000
+    char_weight: float = 1.0
+    calibration_folds: int = 3
+    random_state: int = 0
+
+
+@dataclass
+class TrainingReport:
+    """What a fit saw, for the version's metadata."""
+
+    n_examples: int = 0
+    n_seed: int = 0
+    n_labelled: int = 0
+    n_unlabelled: int = 0
+    n_features: int = 0
+    temperature: float = 1.0
+    per_category: dict[str, int] = field(default_factory=dict)
+
+
+class TriageModel:
+    """Classify complaint texts into taxonomy codes; predict(texts, products) -> list[Prediction]."""
+
+    def __init__(self, config: TrainingConfig | None = None, labels: Sequence[str] = CATEGORY_CODES) -> None:
+        self.config = config or TrainingConfig()
+        self.labels: list[str] = list(labels)
+        self.featurizer = Featurizer()
+        self.weights = np.zeros((0, len(self.labels)), dtype=np.float32)  # features x labels
+        self.intercept = np.zeros(len(self.labels), dtype=np.float32)
+        self.temperature = 1.0
+        self.report = TrainingReport()
+        # Set by ModelStore.load: which stored version this is ("" for a model never stored).
+        self.version = ""
+
+    # --- training ---------------------------------------------------------
+    def fit(
+        self,
+        examples: Sequence[LabelledExample],
+        *,
+        unlabelled: Sequence[tuple[str, str | None]] = (),
+        progress: Progress | None = None,
+        documents: Sequence[Document] | None = None,
+        pool_documents: Sequence[Document] | None = None,
+        temperature: float | None = None,
+    ) -> TriageModel:
+        """Train on labelled examples plus optional unlabelled (text, product) pairs.
+
+        Callers that fit several models on the same texts pass already prepared
+        `documents` / `pool_documents`, and may pass a known `temperature`.
+        """
+        progress = progress or _no_progress
+        if not examples:
+            raise ValueError("cannot train on no examples")
+        unknown = {example.category for example in examples} - set(self.labels)
+        if unknown:
+            raise ValueError(f"unknown categories in training data: {sorted(unknown)}")
+        config = self.config
+        if documents is None:
+            documents = prepare_documents([e.text for e in examples], [e.product for e in examples])
+        if pool_documents is None:
+            pool_documents = prepare_documents([t for t, _ in unlabelled], [p for _, p in unlabelled])
+        pool = [d for d in pool_documents if not d.empty]
+        # Self-training on a handful of tickets only adds noise.
+        rounds = config.self_training_rounds if len(pool) >= MIN_POOL else 0
+        folds = 0 if temperature is not None else config.calibration_folds
+        total = 2 + folds + 1 + rounds
+        y = np.array([self.labels.index(e.category) for e in examples])
+        sample_weight = np.array(
+            [config.seed_weight if e.source == SOURCE_SEED else config.label_weight for e in examples]
+        )
+        progress(0, total, "vocabulary")
+        # min_df=2 keeps the vocabulary (and the worker's memory) small once there is enough text.
+        min_df = config.min_df if len(documents) + len(pool) >= 2000 else 1
+        self.featurizer = Featurizer(min_df=min_df, max_features=config.max_features, char_weight=config.char_weight)
+        self.featurizer.fit([d for d in list(documents) + pool if not d.empty])
+        X = self.featurizer.transform(documents)
+        progress(1, total, "calibration")
+        if temperature is None:
+            is_real = np.array([e.source != SOURCE_SEED for e in examples])
+            self.temperature = self._fit_temperature(
+                X, y, sample_weight, is_real, lambda step: progress(1 + step, total, "calibration")
+            )
+        else:
+            self.temperature = temperature
+        step = 1 + folds
+        progress(step, total, "fit")
+        self._fit_linear(X, y, sample_weight)
+        if rounds:
+            X_pool = self.featurizer.transform(pool)
+            for round_number in range(rounds):
+                progress(step + 1 + round_number, total, f"self-training {round_number + 1}")
+                pseudo = self._decision(X_pool).argmax(axis=1)
+                self._fit_linear(
+                    sp.vstack([X, X_pool]).tocsr(),
+                    np.concatenate([y, pseudo]),
+                    np.concatenate([sample_weight, np.full(X_pool.shape[0], config.pseudo_weight)]),
+                )
+        progress(total, total, "done")
+        self.report = TrainingReport(
+            n_examples=len(examples),
+            n_seed=sum(e.source == SOURCE_SEED for e in examples),
+            n_labelled=sum(e.source != SOURCE_SEED for e in examples),
+            n_unlabelled=len(pool),
+            n_features=self.featurizer.n_features,
+            temperature=self.temperature,
+            per_category={label: int((y == i).sum()) for i, label in enumerate(self.labels)},
+        )
+        return self
+
+    def _estimator(self) -> LinearSVC:
+        # Balanced class weights: the seed is balanced but real queues are not, and macro-F1 counts rare classes.
+        return LinearSVC(C=self.config.C, class_weight="balanced", max_iter=5000, random_state=self.config.random_state)
+
+    def _fit_linear(self, X, y: np.ndarray, sample_weight: np.ndarray) -> None:
+        estimator = self._estimator().fit(X, y, sample_weight=sample_weight)
+        weights = np.zeros((X.shape[1], len(self.labels)), dtype=np.float32)
+        intercept = np.full(len(self.labels), -10.0, dtype=np.float32)  # labels absent from training stay unlikely
+        coef, bias = estimator.coef_, estimator.intercept_
+        if len(estimator.classes_) == 2:  # a binary LinearSVC has one hyperplane: make it two
+            coef, bias = np.vstack([-coef[0], coef[0]]), np.array([-bias[0], bias[0]])
+        for column, label_index in enumerate(estimator.classes_):
+            weights[:, label_index] = coef[column]
+            intercept[label_index] = bias[column]
+        self.weights = weights
+        self.intercept = intercept
+
+    def _fit_temperature(
+        self, X, y: np.ndarray, sample_weight: np.ndarray, is_real: np.ndarray, step: Callable[[int], None]
+    ) -> float:
+        """Fit the softmax temperature on out-of-fold decision values (SVM scores are not probabilities).
+
+        Scored on real labelled tickets when there are enough; the seed corpus alone
+        is far easier than real tickets and would make the model overconfident.
+        """
+        folds = self.config.calibration_folds
+        counts = np.bincount(y)
+        if folds < 2 or counts[counts > 0].min() < folds or len(set(y)) < 2:
+            return 1.0
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=self.config.random_state)
+        scores = np.zeros((len(y), len(self.labels)))
+        for fold, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y)):
+            self._fit_linear(X[train], y[train], sample_weight[train])
+            scores[test] = self._decision(X[test])
+            step(fold + 1)
+
+        rows = np.flatnonzero(is_real) if is_real.sum() >= MIN_REAL_FOR_CALIBRATION else np.arange(len(y))
+
+        def loss(log_scale: float) -> float:
+            return -log_softmax(scores[rows] * np.exp(log_scale), axis=1)[np.arange(len(rows)), y[rows]].mean()
+
+        temperature = float(np.exp(minimize_scalar(loss, bounds=(-3.0, 4.0), method="bounded").x))
+        if len(rows) == len(y) and not is_real.all():
+            temperature *= SEED_ONLY_TEMPERATURE_SHRINK
+        return temperature
+
+    # --- prediction -------------------------------------------------------
+    def _decision(self, X) -> np.ndarray:
+        return np.asarray(X @ self.weights) + self.intercept
+
+    def predict_proba(self, texts: Sequence[str], products: Sequence[str | None] | None = None) -> np.ndarray:
+        """Return calibrated probabilities, one row per text, columns in self.labels order."""
+        X = self.featurizer.transform(make_documents(texts, products))
+        return softmax(self._decision(X) * self.temperature, axis=1)
+
+    def predict(self, texts: Sequence[str], products: Sequence[str | None] | None = None) -> list[Prediction]:
+        """Classify texts; empty text (only emoji or punctuation) gets `other` with low confidence."""
+        return self.predict_documents(make_documents(list(texts), products))
+
+    def predict_documents(self, documents: Sequence[Document]) -> list[Prediction]:
+        """Classify already prepared documents (see features.make_documents)."""
+        if not documents:
+            return []
+        X = self.featurizer.transform(documents)
+        probabilities = softmax(self._decision(X) * self.temperature, axis=1)
+        chosen = probabilities.argmax(axis=1)
+        order = np.argsort(-probabilities, axis=1)[:, :TOP_K]
+        # Per-feature contribution to the chosen class: tf-idf value x that class's weight.
+        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        contributions = X.data * self.weights[X.indices, chosen[row_of]]
+        predictions: list[Prediction] = []
+        for row, document in enumerate(documents):
+            if document.empty:
+                predictions.append(self._empty_prediction())
+                continue
+            top = [(self.labels[i], round(float(probabilities[row, i]), 4)) for i in order[row]]
+            label = self.labels[chosen[row]]
+            terms = self._terms(X.indices, contributions, X.indptr[row], X.indptr[row + 1])
+            predictions.append(Prediction(label, round(float(probabilities[row, chosen[row]]), 4), top, terms))
+        return predictions
+
+    def _terms(self, indices: np.ndarray, contributions: np.ndarray, start: int, end: int) -> list[tuple[str, float]]:
+        values = contributions[start:end]
+        if not len(values):
+            return []
+        candidates = np.argsort(-values)[: TERMS_K * 3]
+        merged: dict[str, float] = {}
+        for position in candidates:
+            if values[position] <= 0:
+                break
+            name = self.featurizer.feature_name(int(indices[start + position]))
+            merged[name] = merged.get(name, 0.0) + float(values[position])
+        ranked = sorted(merged.items(), key=lambda item: -item[1])[:TERMS_K]
+        return [(name, round(value, 4)) for name, value in ranked]
+
+    def _empty_prediction(self) -> Prediction:
+        share = round(1.0 / len(self.labels), 4)
+        others = [label for label in self.labels if label != FALLBACK_LABEL][: TOP_K - 1]
+        return Prediction(FALLBACK_LABEL, share, [(FALLBACK_LABEL, share)] + [(label, share) for label in others], [], empty=True)

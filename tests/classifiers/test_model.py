@@ -1,0 +1,92 @@
+import pickle
+
+import pytest
+
+from feedback.classifiers import Prediction, TriageModel, load_seed
+from feedback.classifiers.seed import LabelledExample
+from feedback.taxonomy import CATEGORY_CODES
+
+# Written for the tests (not taken from any evaluation file): one clear complaint per category.
+CLEAR = [
+    ("快递一个星期了还没送到，物流信息一直不更新", "水果", "logistics_delay"),
+    ("收到的衣服颜色和图片差太多了，严重色差", "衣服", "description_mismatch"),
+    ("箱子压扁了，里面的橙子烂了一半", "水果", "damaged"),
+    ("买的黑色发来的是白色，还少发了一件", "衣服", "wrong_or_missing"),
+    ("用了三天就开不了机，充电也充不进去", "手机", "quality_defect"),
+    ("肯定是假货，防伪码查不到，和专柜的完全不一样", "洗发水", "counterfeit"),
+    ("客服一直不回复消息，问了三遍都没人理", "平板", "service"),
+    ("申请退货七天了商家一直不处理退款", "衣服", "after_sales"),
+    ("刚买完第二天就降价一百，申请保价被拒绝", "手机", "price"),
+]
+
+
+def test_predict_returns_a_prediction_per_text_with_calibrated_top_three(seed_model):
+    predictions = seed_model.predict([t for t, _, _ in CLEAR], [p for _, p, _ in CLEAR])
+    assert len(predictions) == len(CLEAR)
+    for prediction in predictions:
+        assert isinstance(prediction, Prediction)
+        assert prediction.label in CATEGORY_CODES
+        assert len(prediction.top) == 3
+        assert prediction.top[0] == (prediction.label, prediction.confidence)
+        probabilities = [p for _, p in prediction.top]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert 0 < sum(probabilities) <= 1.0001
+        assert 0.0 <= prediction.confidence <= 1.0
+
+
+def test_seed_model_sorts_clear_complaints_correctly(seed_model):
+    predictions = seed_model.predict([t for t, _, _ in CLEAR], [p for _, p, _ in CLEAR])
+    wrong = [(t, p.label, c) for (t, _, c), p in zip(CLEAR, predictions) if p.label != c]
+    assert len(wrong) <= 1, wrong
+
+
+def test_terms_name_the_words_that_pushed_the_decision(seed_model):
+    prediction = seed_model.predict(["快递太慢了，一个星期还没送到"])[0]
+    assert prediction.label == "logistics_delay"
+    assert 1 <= len(prediction.terms) <= 5
+    weights = [w for _, w in prediction.terms]
+    assert all(w > 0 for w in weights) and weights == sorted(weights, reverse=True)
+    assert any("快递" in term or "慢" in term for term, _ in prediction.terms)
+
+
+def test_products_are_optional(seed_model):
+    with_product = seed_model.predict(["苹果烂了好几个"], ["水果"])[0]
+    without = seed_model.predict(["苹果烂了好几个"])[0]
+    assert with_product.label == without.label == "damaged"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😡😡😡", "！！！？？？", "👍👍👍。。。"])
+def test_empty_text_after_normalisation_is_other_with_low_confidence(seed_model, text):
+    prediction = seed_model.predict([text])[0]
+    assert prediction.label == "other"
+    assert prediction.empty
+    assert prediction.confidence <= 0.2
+    assert prediction.terms == []
+
+
+def test_long_english_and_traditional_texts_are_predicted_normally(seed_model):
+    long_text = ("手机用了两天就死机，" * 500)[:5000]
+    english = "The parcel arrived broken and the bottle was leaking everywhere"
+    traditional = "手機用了兩天就死機，充電也充不進去"
+    long_p, english_p, traditional_p = seed_model.predict([long_text, english, traditional])
+    assert long_p.label == "quality_defect" and not long_p.empty
+    assert english_p.label in CATEGORY_CODES and not english_p.empty
+    assert traditional_p.label == seed_model.predict(["手机用了两天就死机，充电也充不进去"])[0].label == "quality_defect"
+
+
+def test_model_survives_pickling(seed_model):
+    clone = pickle.loads(pickle.dumps(seed_model))
+    assert clone.predict(["客服态度太差"])[0] == seed_model.predict(["客服态度太差"])[0]
+
+
+def test_fit_rejects_unknown_categories():
+    with pytest.raises(ValueError, match="unknown categories"):
+        TriageModel().fit([LabelledExample("随便一句话", "not_a_code")])
+
+
+def test_training_examples_are_learned_even_against_the_seed():
+    # An agent's label is learned even when the seed would say otherwise.
+    text = "这批货的包装盒上印错了店铺名字"
+    seed = load_seed()
+    model = TriageModel().fit(seed + [LabelledExample(text, "wrong_or_missing")])
+    assert model.predict([text])[0].label == "wrong_or_missing"
