@@ -156,7 +156,7 @@ def ticket_classify(*, ticket_id: int) -> Ticket:
     categories = _active_categories()
     with transaction.atomic():
         # Re-read under a row lock: an agent may have confirmed the ticket while we predicted.
-        ticket = Ticket.objects.select_for_update().select_related("product").get(pk=ticket_id)
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("product").get(pk=ticket_id)
         if ticket.triage_status == TriageStatus.CONFIRMED:
             logger.info("ticket %s not classified: confirmed while predicting", ticket_id)
             return ticket
@@ -182,7 +182,7 @@ def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
     by_id = dict(zip([t.pk for t in tickets], predictions))
     updated: list[int] = []
     with transaction.atomic():
-        for ticket in Ticket.objects.select_for_update().filter(pk__in=list(by_id)).select_related("product"):
+        for ticket in Ticket.objects.select_for_update(of=("self",)).filter(pk__in=list(by_id)).select_related("product").order_by("pk"):
             if ticket.triage_status == TriageStatus.CONFIRMED:
                 continue
             reason = _apply(ticket, by_id[ticket.pk], version, categories)

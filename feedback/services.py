@@ -14,6 +14,8 @@ from .models import Channel, Product, Ticket
 
 logger = logging.getLogger(__name__)
 _CHANNELS = frozenset(Channel.values)
+# Tickets per triage message for bulk work: one model call per batch instead of one message per ticket.
+TRIAGE_BATCH_SIZE = 200
 
 
 class TicketValidationError(ValueError):
@@ -180,13 +182,15 @@ def tickets_enqueue_triage(*, ticket_ids: list[int]) -> None:
         return
 
     def send() -> None:
-        from .tasks import triage_ticket
+        from .tasks import triage_ticket, triage_tickets
 
-        for ticket_id in ticket_ids:
-            try:
-                triage_ticket.apply_async(args=[ticket_id], retry=False)
-            except Exception as exc:  # kombu raises several types for an unreachable broker
-                logger.warning("broker unavailable, ticket %s left for the sweeper: %s", ticket_id, exc)
+        try:
+            if len(ticket_ids) == 1:
+                triage_ticket.apply_async(args=[ticket_ids[0]], retry=False)
                 return
+            for start in range(0, len(ticket_ids), TRIAGE_BATCH_SIZE):
+                triage_tickets.apply_async(args=[ticket_ids[start : start + TRIAGE_BATCH_SIZE]], retry=False)
+        except Exception as exc:  # kombu raises several types for an unreachable broker
+            logger.warning("broker unavailable, %d tickets left for the sweeper: %s", len(ticket_ids), exc)
 
     transaction.on_commit(send)

@@ -29,6 +29,24 @@ def triage_ticket(self, ticket_id: int) -> None:
     ticket_classify(ticket_id=ticket_id)
 
 
+@shared_task(
+    name="feedback.triage_tickets",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def triage_tickets(self, ticket_ids: list[int]) -> None:
+    """Classify, group and route a batch of tickets with one model call (imports, API batches, the sweeper)."""
+    from .classification import tickets_classify
+
+    tickets_classify(ticket_ids=ticket_ids)
+
+
 @shared_task(name="feedback.sweep_untriaged", acks_late=True, soft_time_limit=120)
 def sweep_untriaged(limit: int = 5000) -> int:
     """Re-enqueue tickets saved but still pending after a few minutes (e.g. filed while the broker was down)."""
@@ -40,8 +58,10 @@ def sweep_untriaged(limit: int = 5000) -> int:
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
-    for ticket_id in ids:
-        triage_ticket.delay(ticket_id)
+    from .services import TRIAGE_BATCH_SIZE
+
+    for start in range(0, len(ids), TRIAGE_BATCH_SIZE):
+        triage_tickets.delay(ids[start : start + TRIAGE_BATCH_SIZE])
     if ids:
         logger.info("sweeper re-enqueued %d untriaged tickets", len(ids))
     return len(ids)
