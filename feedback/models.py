@@ -103,6 +103,11 @@ class Ticket(models.Model):
     category = models.ForeignKey(
         Category, verbose_name=_("类别"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
+    # The issue this ticket counts towards; moved (with both issues' counts) when the category changes.
+    issue = models.ForeignKey(
+        "issues.Issue", verbose_name=_("问题"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="tickets", db_index=True,
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -118,6 +123,7 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["category", "received_at"]),
             models.Index(fields=["triage_status", "created_at"]),
+            models.Index(fields=["issue", "received_at"], name="ticket_issue_received"),
         ]
 
     def __str__(self) -> str:

@@ -42,3 +42,25 @@ def manager(db):
 def agent_client(client, agent):
     client.force_login(agent)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _taxonomy_after_flush(request):
+    """Re-seed departments and categories for transactional tests.
+
+    A transactional test flushes every table when it ends, including the rows
+    the data migration seeded, so the next transactional test would start
+    without a taxonomy.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("feedback.migrations.0002_seed_taxonomy").seed(apps, None)

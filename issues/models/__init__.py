@@ -1,0 +1,41 @@
+"""Models of the issue library, split by idea and re-exported here."""
+from .department import Department
+from .issue import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    UNACKNOWLEDGED_STATUSES,
+    ActivityVerb,
+    DepartmentSource,
+    Issue,
+    IssueActivity,
+    IssueDaily,
+    IssueStatus,
+    Priority,
+    ScopeType,
+)
+from .notification import DeliveryChannel, DeliveryStatus, Notification, NotificationDelivery, NotificationKind
+from .routing import RoutingRule
+from .subtheme import SubTheme, SubThemeStatus
+
+__all__ = [
+    "ActivityVerb",
+    "DONE_STATUSES",
+    "DeliveryChannel",
+    "DeliveryStatus",
+    "Department",
+    "DepartmentSource",
+    "Issue",
+    "IssueActivity",
+    "IssueDaily",
+    "IssueStatus",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationKind",
+    "OPEN_STATUSES",
+    "Priority",
+    "RoutingRule",
+    "ScopeType",
+    "SubTheme",
+    "SubThemeStatus",
+    "UNACKNOWLEDGED_STATUSES",
+]

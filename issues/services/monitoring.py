@@ -1,0 +1,153 @@
+"""Periodic checks: spikes, overdue SLAs, regressions of resolved issues."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from ..conf import issue_setting
+from ..models import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    UNACKNOWLEDGED_STATUSES,
+    ActivityVerb,
+    Issue,
+    IssueActivity,
+    IssueDaily,
+    IssueStatus,
+    NotificationKind,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def spiking_issue_ids(*, day: date) -> dict[int, tuple[int, float]]:
+    """Return {issue id: (count on day, trailing 7-day mean)} for issues spiking on ``day``."""
+    ratio = issue_setting("ISSUE_SPIKE_RATIO")
+    minimum = issue_setting("ISSUE_SPIKE_MIN_TICKETS")
+    counts = dict(IssueDaily.objects.filter(day=day, count__gte=minimum).values_list("issue_id", "count"))
+    if not counts:
+        return {}
+    baseline = dict(
+        IssueDaily.objects.filter(issue_id__in=list(counts), day__gte=day - timedelta(days=7), day__lt=day)
+        .order_by()
+        .values("issue_id")
+        .annotate(total=Sum("count"))
+        .values_list("issue_id", "total")
+    )
+    result = {}
+    for issue_id, count in counts.items():
+        mean = (baseline.get(issue_id) or 0) / 7
+        if count >= ratio * mean:
+            result[issue_id] = (count, mean)
+    return result
+
+
+def issues_detect_spikes(*, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """Flag issues whose daily count jumped above their own baseline; return (started, ended).
+
+    A spike holds while today or yesterday meets the threshold (so it does not
+    end at midnight), and its department is notified once per spike.
+    """
+    from .notifications import notification_create
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    spiking = spiking_issue_ids(day=today - timedelta(days=1))
+    spiking.update(spiking_issue_ids(day=today))
+    started: list[int] = []
+    candidates = Issue.objects.filter(pk__in=list(spiking), is_spiking=False).exclude(status=IssueStatus.MERGED)
+    for issue in candidates.select_related("department"):
+        with transaction.atomic():
+            # The conditional update is the claim: a second run finds is_spiking already set.
+            if not Issue.objects.filter(pk=issue.pk, is_spiking=False).update(is_spiking=True, spiking_since=now):
+                continue
+            count, mean = spiking[issue.pk]
+            started.append(issue.pk)
+            IssueActivity.objects.create(
+                issue=issue, verb=ActivityVerb.SPIKING, to_value=str(count),
+                note=f"单日 {count} 张工单，前 7 天日均 {mean:.1f} 张", payload={"count": count, "mean": round(mean, 2)},
+            )
+            if issue.department_id and issue.status not in (IssueStatus.IGNORED,):
+                notification_create(
+                    kind=NotificationKind.SPIKE,
+                    title=f"问题激增：{issue.title}",
+                    body=f"问题 #{issue.pk} 单日收到 {count} 张工单，是前 7 天日均（{mean:.1f}）的 "
+                         f"{(count / mean) if mean else float('inf'):.1f} 倍。",
+                    department=issue.department,
+                    issue=issue,
+                    dedupe_key=f"spike:{issue.pk}:{now.isoformat()}",
+                    payload={"count": count, "mean": round(mean, 2)},
+                )
+    ended = list(Issue.objects.filter(is_spiking=True).exclude(pk__in=list(spiking)).values_list("pk", flat=True))
+    if ended:
+        with transaction.atomic():
+            Issue.objects.filter(pk__in=ended, is_spiking=True).update(is_spiking=False, spiking_since=None)
+            IssueActivity.objects.bulk_create(
+                [IssueActivity(issue_id=issue_id, verb=ActivityVerb.SPIKE_ENDED) for issue_id in ended]
+            )
+    return started, ended
+
+
+def overdue_condition(now: datetime) -> Q:
+    return Q(status__in=UNACKNOWLEDGED_STATUSES, acknowledge_due_at__lt=now) | Q(
+        status__in=OPEN_STATUSES, resolve_due_at__lt=now
+    )
+
+
+def issues_flag_overdue(*, now: datetime | None = None) -> tuple[list[int], int]:
+    """Flag issues past their SLA and notify each department's leads once; return (newly overdue, cleared)."""
+    from .notifications import notification_create
+
+    now = now or timezone.now()
+    condition = overdue_condition(now)
+    newly = list(
+        Issue.objects.filter(condition, is_overdue=False).exclude(status=IssueStatus.MERGED).values_list("pk", flat=True)
+    )
+    flagged: list[int] = []
+    for start in range(0, len(newly), 1000):
+        chunk = newly[start : start + 1000]
+        with transaction.atomic():
+            claimed = list(
+                Issue.objects.select_for_update().filter(pk__in=chunk, is_overdue=False).values_list("pk", flat=True)
+            )
+            Issue.objects.filter(pk__in=claimed).update(is_overdue=True, overdue_since=now)
+            IssueActivity.objects.bulk_create([IssueActivity(issue_id=i, verb=ActivityVerb.OVERDUE) for i in claimed])
+            flagged.extend(claimed)
+    cleared = Issue.objects.filter(is_overdue=True).exclude(condition).update(is_overdue=False, overdue_since=None)
+
+    by_department: dict[int, list[Issue]] = defaultdict(list)
+    for issue in Issue.objects.filter(pk__in=flagged, department__isnull=False).select_related("department"):
+        by_department[issue.department_id].append(issue)
+    for issues in by_department.values():
+        department = issues[0].department
+        issues.sort(key=lambda i: (i.priority, -i.count_7d))
+        lines = [f"#{i.pk} [{i.priority}] {i.title}（{i.get_status_display()}）" for i in issues[:20]]
+        if len(issues) > 20:
+            lines.append(f"……另有 {len(issues) - 20} 个")
+        notification_create(
+            kind=NotificationKind.OVERDUE,
+            title=f"{department.name_zh}有 {len(issues)} 个问题超出时限",
+            body="\n".join(lines),
+            department=department,
+            issue=issues[0] if len(issues) == 1 else None,
+            dedupe_key=f"overdue:{department.pk}:{now.isoformat()}",
+            payload={"issue_ids": [i.pk for i in issues]},
+        )
+    return flagged, cleared
+
+
+def issues_check_all_regressions(*, now: datetime | None = None) -> list[int]:
+    """Check every resolved issue that received tickets after its resolution."""
+    from .workflow import issues_check_regression
+    from django.db.models import F
+
+    ids = list(
+        Issue.objects.filter(status__in=DONE_STATUSES, resolved_at__isnull=False, last_seen_at__gt=F("resolved_at"))
+        .values_list("pk", flat=True)
+    )
+    return issues_check_regression(issue_ids=ids, now=now) if ids else []

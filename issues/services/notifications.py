@@ -1,0 +1,234 @@
+"""Notifications: an in-app row, and email/webhook deliveries sent by a Celery task.
+
+Deliveries are enqueued after commit and sent by ``issues.deliver_notification``
+with retries and backoff, so a slow or failing webhook never blocks triage.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role
+
+from ..conf import issue_setting
+from ..models import (
+    DeliveryChannel,
+    DeliveryStatus,
+    Department,
+    Issue,
+    Notification,
+    NotificationDelivery,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(RuntimeError):
+    """A delivery could not be sent; the task retries it."""
+
+
+def department_lead_emails(department: Department) -> list[str]:
+    from accounts.models import User
+
+    return sorted(
+        set(
+            User.objects.filter(department=department, role=Role.LEAD, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
+def issue_url(issue_id: int) -> str:
+    return f"{issue_setting('ISSUE_SITE_URL').rstrip('/')}/issues/{issue_id}/"
+
+
+def notification_create(
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    department: Department | None = None,
+    recipient=None,
+    issue: Issue | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Create one notification and its email/webhook deliveries; None if ``dedupe_key`` was already used.
+
+    A department notification goes to the department's email and its leads' emails,
+    and to its webhook URL; a user notification goes to the user's email.
+    """
+    if department is None and recipient is None:
+        raise ValueError("a notification needs a department or a recipient")
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                kind=kind,
+                title=title[:200],
+                body=body,
+                department=department,
+                recipient=recipient,
+                issue=issue,
+                payload=payload or {},
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        return None
+    deliveries: list[NotificationDelivery] = []
+    emails: list[str] = []
+    if department is not None:
+        emails = ([department.email] if department.email else []) + department_lead_emails(department)
+        if department.webhook_url:
+            deliveries.append(
+                NotificationDelivery(notification=notification, channel=DeliveryChannel.WEBHOOK, target=department.webhook_url)
+            )
+    if recipient is not None and recipient.email:
+        emails.append(recipient.email)
+    if emails:
+        deliveries.append(
+            NotificationDelivery(
+                notification=notification, channel=DeliveryChannel.EMAIL, target=",".join(sorted(set(emails)))
+            )
+        )
+    created = NotificationDelivery.objects.bulk_create(deliveries)
+    deliveries_enqueue(delivery_ids=[d.pk for d in created])
+    return notification
+
+
+def deliveries_enqueue(*, delivery_ids: list[int]) -> None:
+    """Send deliveries by Celery once the transaction commits; a broker outage leaves them for the sweeper."""
+    if not delivery_ids:
+        return
+
+    def send() -> None:
+        from ..tasks import deliver_notification
+
+        for delivery_id in delivery_ids:
+            try:
+                deliver_notification.apply_async(args=[delivery_id], retry=False)
+            except Exception as error:
+                logger.warning("broker unavailable, delivery %s left for the sweeper: %s", delivery_id, error)
+                return
+
+    transaction.on_commit(send)
+
+
+def webhook_payload(notification: Notification) -> dict[str, Any]:
+    """Build the JSON a DingTalk, WeCom or Feishu text bot accepts, plus the structured event."""
+    text = f"{notification.title}\n{notification.body}".strip()
+    if notification.issue_id:
+        text += f"\n{issue_url(notification.issue_id)}"
+    return {
+        # DingTalk and WeCom read msgtype/text; Feishu reads msg_type/content. Each ignores the other's keys.
+        "msgtype": "text",
+        "text": {"content": text},
+        "msg_type": "text",
+        "content": {"text": text},
+        "event": {
+            "kind": notification.kind,
+            "title": notification.title,
+            "issue_id": notification.issue_id,
+            "department": notification.department.code if notification.department_id else None,
+            "payload": notification.payload,
+            "created_at": notification.created_at.isoformat(),
+        },
+    }
+
+
+def delivery_send(*, delivery_id: int, final_attempt: bool = False) -> bool:
+    """Send one delivery; return False if it was already sent. Raise DeliveryError on failure.
+
+    At-least-once: a worker killed between the send and the status update sends again.
+    """
+    delivery = NotificationDelivery.objects.select_related("notification", "notification__department").get(
+        pk=delivery_id
+    )
+    if delivery.status == DeliveryStatus.SENT:
+        return False
+    NotificationDelivery.objects.filter(pk=delivery_id).update(attempts=F("attempts") + 1)
+    notification = delivery.notification
+    try:
+        if delivery.channel == DeliveryChannel.EMAIL:
+            body = notification.body
+            if notification.issue_id:
+                body += f"\n\n{issue_url(notification.issue_id)}"
+            send_mail(
+                subject=f"[问题库] {notification.title}",
+                message=body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[address for address in delivery.target.split(",") if address],
+            )
+        else:
+            response = requests.post(
+                delivery.target, json=webhook_payload(notification), timeout=issue_setting("ISSUE_WEBHOOK_TIMEOUT")
+            )
+            response.raise_for_status()
+            _check_bot_answer(response)
+    except Exception as error:
+        NotificationDelivery.objects.filter(pk=delivery_id).update(
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            status=DeliveryStatus.FAILED if final_attempt else DeliveryStatus.PENDING,
+        )
+        raise DeliveryError(str(error)) from error
+    NotificationDelivery.objects.filter(pk=delivery_id).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def _check_bot_answer(response: requests.Response) -> None:
+    # DingTalk/WeCom answer 200 with {"errcode": 310000, ...} for a rejected message.
+    try:
+        answer = response.json()
+    except ValueError:
+        return
+    if isinstance(answer, dict):
+        code = answer.get("errcode", answer.get("code", 0))
+        if code not in (0, None, "0"):
+            raise DeliveryError(f"bot rejected the message: {answer}")
+
+
+def deliveries_sweep(*, older_than_minutes: int = 10, max_attempts: int = 8) -> int:
+    """Re-enqueue deliveries still pending after a while (e.g. created while the broker was down)."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        NotificationDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lt=cutoff, attempts__lt=max_attempts
+        ).values_list("id", flat=True)[:1000]
+    )
+    from ..tasks import deliver_notification
+
+    for delivery_id in ids:
+        try:
+            deliver_notification.apply_async(args=[delivery_id], retry=False)
+        except Exception as error:
+            logger.warning("broker unavailable, deliveries stay pending: %s", error)
+            break
+    return len(ids)
+
+
+def notifications_for_user(user) -> QuerySet[Notification]:
+    """Notifications a user sees in the app: their own, and their department's if they lead it."""
+    audience = Q(recipient=user)
+    if user.role == Role.LEAD and user.department_id:
+        audience |= Q(recipient__isnull=True, department_id=user.department_id)
+    if user.is_superuser or user.role == Role.ADMIN:
+        audience |= Q(recipient__isnull=True)
+    return Notification.objects.filter(audience)
+
+
+def notifications_mark_read(*, user, notification_ids: list[int] | None = None) -> int:
+    """Mark some (or all) of a user's visible notifications read; return how many changed."""
+    visible = notifications_for_user(user).filter(read_at__isnull=True)
+    if notification_ids is not None:
+        visible = visible.filter(pk__in=notification_ids)
+    return visible.update(read_at=timezone.now())

@@ -1,0 +1,179 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from feedback.models import Ticket
+from issues.models import Issue, IssueDaily, IssueStatus, ScopeType
+from issues.services import (
+    issue_recount,
+    issues_counts_refresh,
+    issues_reconcile,
+    ticket_attach,
+    tickets_attach,
+)
+from issues.services.grouping import local_day
+from tests.issues.conftest import category, make_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def daily(issue: Issue) -> dict:
+    return dict(IssueDaily.objects.filter(issue=issue).values_list("day", "count"))
+
+
+def test_first_ticket_creates_an_issue_scoped_by_sku(shampoo, sent_tasks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket(product=shampoo)
+    issue = Issue.objects.get()
+    assert (issue.category.code, issue.scope_type, issue.scope_key) == ("damaged", ScopeType.SKU, "SH-3001")
+    assert issue.product == shampoo and issue.product_category == "洗发水"
+    assert issue.department.code == "warehouse"
+    assert issue.ticket_count == issue.count_24h == issue.count_7d == issue.count_30d == 1
+    assert issue.first_seen_at == issue.last_seen_at == ticket.received_at
+    assert daily(issue) == {local_day(ticket.received_at): 1}
+    # Routing by the rules happens in a Celery task enqueued after commit.
+    assert sent_tasks == [("route_issue", [issue.pk])]
+
+
+def test_attaching_the_same_ticket_twice_counts_it_once(shampoo):
+    ticket = make_ticket(product=shampoo)
+    for _ in range(3):
+        ticket_attach(ticket=ticket)
+        tickets_attach(ticket_ids=[ticket.pk])
+    issue = Issue.objects.get()
+    assert issue.ticket_count == 1
+    assert sum(daily(issue).values()) == 1
+
+
+def test_tickets_of_the_same_sku_and_category_share_one_issue(shampoo, tshirt):
+    for days_ago in (0, 1, 2, 10, 40):
+        make_ticket(product=shampoo, days_ago=days_ago)
+    make_ticket(product=tshirt)
+    make_ticket(product=shampoo, code="counterfeit")
+    issue = Issue.objects.get(scope_key="SH-3001", category__code="damaged")
+    assert Issue.objects.count() == 3
+    assert (issue.ticket_count, issue.count_24h, issue.count_7d, issue.count_30d, issue.count_prev_7d) == (5, 1, 3, 4, 1)
+    assert issue.growth_7d == 2
+    assert len(daily(issue)) == 5
+
+
+def test_unknown_sku_groups_by_the_raw_sku_and_no_sku_by_whole_category(db):
+    make_ticket(sku_raw="NOPE-1")
+    make_ticket(sku_raw="NOPE-1")
+    make_ticket()
+    keys = set(Issue.objects.values_list("scope_type", "scope_key", "ticket_count"))
+    assert keys == {(ScopeType.SKU, "NOPE-1", 2), (ScopeType.CATEGORY, "", 1)}
+
+
+def test_logistics_delay_groups_by_product_category_across_skus(db):
+    from tests.factories import ProductFactory
+
+    apples = [ProductFactory(sku=f"FR-100{i}", product_category="水果") for i in range(3)]
+    for product in apples:
+        make_ticket(product=product, code="logistics_delay")
+    issue = Issue.objects.get()
+    assert (issue.scope_type, issue.scope_key, issue.ticket_count) == (ScopeType.PRODUCT_CATEGORY, "水果", 3)
+
+
+@pytest.mark.parametrize(
+    "rules, expected",
+    [
+        (["sku", "product_category"], (ScopeType.SKU, "SH-3001")),
+        (["product_category"], (ScopeType.PRODUCT_CATEGORY, "洗发水")),
+        (["channel", "sku"], (ScopeType.CUSTOM, "channel:phone")),
+        ({"*": ["sku"], "damaged": ["product_category"]}, (ScopeType.PRODUCT_CATEGORY, "洗发水")),
+    ],
+)
+def test_scope_rules_are_configurable(settings, shampoo, rules, expected):
+    settings.ISSUE_SCOPE_RULES = rules
+    make_ticket(product=shampoo, channel="phone")
+    assert Issue.objects.values_list("scope_type", "scope_key").get() == expected
+
+
+def custom_scope(row):
+    return ("custom", f"carrier:{row['channel']}") if row["channel"] == "app" else None
+
+
+def test_a_dotted_path_adds_a_custom_scope(settings, shampoo):
+    settings.ISSUE_SCOPE_RULES = ["tests.issues.test_grouping.custom_scope", "sku"]
+    make_ticket(product=shampoo, channel="app")
+    make_ticket(product=shampoo, channel="chat")
+    assert set(Issue.objects.values_list("scope_key", flat=True)) == {"carrier:app", "SH-3001"}
+
+
+def test_correcting_a_category_moves_the_ticket_and_both_counts(shampoo):
+    tickets = [make_ticket(product=shampoo, days_ago=d) for d in (0, 3)]
+    damaged = Issue.objects.get()
+    moved = tickets[1]
+    Ticket.objects.filter(pk=moved.pk).update(category=category("quality_defect"))
+    ticket_attach(ticket=moved)
+    ticket_attach(ticket=moved)  # a redelivery changes nothing
+    damaged.refresh_from_db()
+    quality = Issue.objects.get(category__code="quality_defect")
+    assert (damaged.ticket_count, damaged.count_7d) == (1, 1)
+    assert (quality.ticket_count, quality.count_7d) == (1, 1)
+    assert sum(daily(damaged).values()) == 1 and sum(daily(quality).values()) == 1
+    assert damaged.first_seen_at == damaged.last_seen_at == tickets[0].received_at
+    assert moved.issue_id == quality.pk
+
+
+def test_a_ticket_whose_category_is_removed_leaves_its_issue(shampoo):
+    ticket = make_ticket(product=shampoo)
+    Ticket.objects.filter(pk=ticket.pk).update(category=None)
+    assert ticket_attach(ticket=ticket) is None
+    issue = Issue.objects.get()
+    assert issue.ticket_count == 0 and daily(issue) == {}
+
+
+def test_a_batch_attaches_many_tickets_with_exact_counts(shampoo, tshirt):
+    tickets = [make_ticket(product=p, days_ago=i % 9, attach=False) for i, p in enumerate([shampoo, tshirt] * 30)]
+    result = tickets_attach(ticket_ids=[t.pk for t in tickets])
+    again = tickets_attach(ticket_ids=[t.pk for t in tickets])
+    assert (result.attached, len(result.created_issue_ids)) == (60, 2)
+    assert (again.attached, again.unchanged) == (0, 60)
+    for issue in Issue.objects.all():
+        assert issue.ticket_count == 30 == sum(daily(issue).values()) == issue.tickets.count()
+
+
+def test_tickets_of_a_merged_issue_attach_to_the_issue_it_was_merged_into(shampoo, tshirt):
+    from issues.services import issue_merge
+
+    make_ticket(product=shampoo)
+    make_ticket(product=tshirt)
+    a = Issue.objects.get(scope_key="SH-3001")
+    b = Issue.objects.get(scope_key="CL-2001")
+    issue_merge(issue=a, into=b)
+    make_ticket(product=shampoo)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.status == IssueStatus.MERGED and a.ticket_count == 0
+    assert b.ticket_count == 3 == sum(daily(b).values())
+
+
+def test_counts_refresh_recomputes_the_windows(shampoo):
+    now = timezone.now()
+    make_ticket(product=shampoo, days_ago=0.5)
+    make_ticket(product=shampoo, days_ago=8)
+    issue = Issue.objects.get()
+    # A day later the first ticket is no longer in the last 24 hours.
+    issues_counts_refresh(now=now + timedelta(days=1))
+    issue.refresh_from_db()
+    assert (issue.count_24h, issue.count_7d, issue.count_30d, issue.count_prev_7d) == (0, 1, 2, 1)
+    issues_counts_refresh(now=now + timedelta(days=60))
+    issue.refresh_from_db()
+    assert (issue.count_24h, issue.count_7d, issue.count_30d, issue.count_prev_7d, issue.ticket_count) == (0, 0, 0, 0, 2)
+
+
+def test_reconcile_and_recount_repair_drifted_counts(shampoo):
+    make_ticket(product=shampoo)
+    make_ticket(product=shampoo, days_ago=2)
+    issue = Issue.objects.get()
+    Issue.objects.filter(pk=issue.pk).update(ticket_count=7)
+    IssueDaily.objects.filter(issue=issue).update(count=5)
+    assert issues_reconcile() == 1
+    issue.refresh_from_db()
+    assert issue.ticket_count == 2 and sum(daily(issue).values()) == 2
+    IssueDaily.objects.all().delete()
+    issue_recount(issue_id=issue.pk)
+    assert sum(daily(issue).values()) == 2
