@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "feedback",
     "issues",
+    "issues.impact",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +107,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Serve straight from the finders too, so the app works before (or without) collectstatic.
+WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end libraries come from npm (package.json) and are served from node_modules.
 NODE_MODULES_DIR = BASE_DIR / "node_modules"
@@ -174,6 +178,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-untriaged-tickets": {"task": "feedback.sweep_untriaged", "schedule": 120.0},
     "nightly-retrain": {"task": "feedback.train_model", "schedule": crontab(hour=2, minute=30)},
+    "impact-refresh-recent": {"task": "impact.refresh_recent", "schedule": 600.0},
+    "impact-nightly": {"task": "impact.nightly", "schedule": crontab(hour=3, minute=15)},
+    # The issue library (issues/tasks.py).
+    "issues-refresh-counts": {"task": "issues.refresh_counts", "schedule": 600.0},
+    "issues-flag-overdue": {"task": "issues.flag_overdue", "schedule": 900.0},
+    "issues-refresh-keywords": {"task": "issues.refresh_keywords", "schedule": 1800.0},
+    "issues-sweep-deliveries": {"task": "issues.sweep_deliveries", "schedule": 600.0},
+    "issues-refresh-subthemes": {"task": "issues.refresh_subthemes", "schedule": crontab(hour=3, minute=30)},
+    "issues-reconcile": {"task": "issues.reconcile", "schedule": crontab(hour=4, minute=15)},
+    "issues-daily-report": {"task": "issues.send_daily_report", "schedule": crontab(hour=8, minute=0)},
 }
 
 # --- The triage model -------------------------------------------------------
@@ -186,6 +200,7 @@ TRIAGE_CATEGORY_THRESHOLDS = {k: float(v) for k, v in env.dict("TRIAGE_CATEGORY_
 TRIAGE_SWEEP_AFTER_SECONDS = env.int("TRIAGE_SWEEP_AFTER_SECONDS", default=180)
 
 TICKET_TEXT_MAX_LENGTH = 5000
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 API_BATCH_MAX = 1000
 
 LOGGING = {

@@ -19,7 +19,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("feedback.api.urls")),
     path("api/", include("issues.api.urls")),
+    path("api/", include("issues.impact.api.urls")),
     path("imports/", include("feedback.imports.urls")),
+    path("impact/", include("issues.impact.urls")),
     path("", include("feedback.urls")),
     path("", include("issues.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Measuring whether a fix worked: rates before and after, and the statistics."""

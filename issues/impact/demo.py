@@ -1,0 +1,210 @@
+"""Demo orders and returns that tell the same story as the demo tickets, and the story's fixes.
+
+Called by ``load_demo`` after the demo tickets are triaged (so their issues exist):
+
+    load_demo_sales(rng=random.Random(seed), story=feedback.demo.story)
+    resolve_demo_issues(story=feedback.demo.story)
+
+``story`` is the ``feedback.demo.story`` module: each SKU sells
+``BASELINE_DAILY_ORDERS`` a day (weekday pattern and noise on top) and returns
+``StoryIssue.expected_return_rate`` of them, so the T-shirt's return rate falls
+after its size chart while the shampoo's does not move after the sturdier
+packaging. The milk cartons swelling in the last days also come back as
+returns, which the return-spike check flags.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import ModuleType
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from feedback.models import Product
+from issues.models import Issue, IssueStatus, ScopeType
+
+from .models import IssueImpact
+from .reasons import reasons_to_categories
+from .services import impact_measure, metrics_recompute, return_spikes_detect, sales_upsert
+from .services.sales import SalesItem
+
+logger = logging.getLogger(__name__)
+
+DEMO_SOURCE = "demo"
+DAYS = 90
+# Orders per weekday relative to the week (Monday first), as in the ticket demo.
+WEEKDAY_FACTOR = (1.18, 1.08, 1.00, 0.98, 0.95, 0.88, 0.93)
+# What customers write when they send things back, per product category (reason -> share).
+REASON_MIX: dict[str, dict[str, float]] = {
+    "衣服": {"尺码不合适": 0.30, "七天无理由": 0.35, "质量问题": 0.20, "色差": 0.10, "发错货": 0.05},
+    "水果": {"坏果": 0.45, "变质": 0.20, "七天无理由": 0.20, "压坏": 0.15},
+    "牛奶": {"包装破损": 0.40, "临期": 0.20, "七天无理由": 0.40},
+}
+DEFAULT_REASONS = {"七天无理由": 0.55, "质量问题": 0.30, "破损": 0.15}
+# The story's own reasons: the share of its extra returns over the baseline.
+STORY_REASONS: dict[str, dict[str, float]] = {
+    "description_mismatch": {"尺码偏小": 0.65, "色差": 0.35},
+    "damaged": {"漏液": 0.7, "胀包": 0.3},
+}
+# Swollen milk cartons (the open spike of the ticket story) come back as returns in the last days.
+MILK_RETURN_SPIKE = {"sku": "MK-7001", "days_ago": (3, 2, 1), "return_rate": 0.08, "reason": "胀包"}
+
+
+def _stories(story: ModuleType):
+    return tuple(getattr(story, "STORIES", ()))
+
+
+def _rate(story: ModuleType, sku: str, days_ago: int) -> tuple[float, str | None]:
+    """The share of ``sku``'s orders returned that day, and the story category that raised it (if any)."""
+    baseline = story.BASELINE_RETURN_RATE[sku]
+    for item in _stories(story):
+        if sku in item.skus and item.return_rate_before is not None:
+            return item.expected_return_rate(sku, days_ago), item.category
+    if sku == MILK_RETURN_SPIKE["sku"] and days_ago in MILK_RETURN_SPIKE["days_ago"]:
+        return MILK_RETURN_SPIKE["return_rate"], "damaged"
+    return baseline, None
+
+
+def _binomial(rng: random.Random, n: int, p: float) -> int:
+    """A binomial draw (normal approximation, exact enough at these volumes)."""
+    if n <= 0 or p <= 0:
+        return 0
+    mean, sd = n * p, math.sqrt(n * p * (1 - p))
+    return max(0, min(n, round(rng.gauss(mean, sd))))
+
+
+def _split(rng: random.Random, total: int, mix: dict[str, float]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    if total <= 0:
+        return counts
+    reasons, weights = list(mix), list(mix.values())
+    for reason in rng.choices(reasons, weights, k=total):
+        counts[reason] += 1
+    return counts
+
+
+def _reason_cell(counts: Counter[str]) -> str:
+    return "；".join(f"{reason}×{n}" for reason, n in counts.most_common() if n)
+
+
+def _elapsed_share_of_today() -> float:
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(0.02, (now - midnight).total_seconds() / 86400)
+
+
+def load_demo_sales(*, rng: random.Random, story: ModuleType, today: date | None = None, days: int = DAYS) -> int:
+    """Upsert ``days`` days of orders and returns per demo SKU, the same days as the demo tickets
+    (today included, scaled to the part of the day gone by); return rows written.
+
+    Safe to run again: rows are keyed by (day, SKU) and replaced. Recomputes the
+    metrics and checks for return spikes afterwards.
+    """
+    if today is None:
+        today, today_share = timezone.localdate(), _elapsed_share_of_today()
+    else:
+        today_share = 1.0
+    products = {p.sku: p for p in Product.objects.filter(sku__in=list(story.BASELINE_DAILY_ORDERS))}
+    items: list[SalesItem] = []
+    for sku, base_orders in story.BASELINE_DAILY_ORDERS.items():
+        product = products.get(sku)
+        if product is None:
+            continue
+        mix = REASON_MIX.get(product.product_category, DEFAULT_REASONS)
+        for days_ago in range(days - 1, -1, -1):
+            day = today - timedelta(days=days_ago)
+            share = today_share if days_ago == 0 else 1.0
+            orders = max(0, round(base_orders * share * WEEKDAY_FACTOR[day.weekday()] * (1 + rng.gauss(0, 0.05))))
+            rate, story_category = _rate(story, sku, days_ago)
+            returns = _binomial(rng, orders, rate)
+            baseline_returns = min(returns, _binomial(rng, orders, story.BASELINE_RETURN_RATE[sku]))
+            counts = _split(rng, baseline_returns, mix)
+            if story_category and returns > baseline_returns:
+                counts += _split(rng, returns - baseline_returns, STORY_REASONS.get(story_category, mix))
+            if sku == MILK_RETURN_SPIKE["sku"] and days_ago in MILK_RETURN_SPIKE["days_ago"]:
+                counts = Counter({MILK_RETURN_SPIKE["reason"]: returns - baseline_returns}) + _split(rng, baseline_returns, mix)
+            cell = _reason_cell(counts)
+            items.append(SalesItem(
+                day=day, product=product, orders=orders, returns=returns, return_reason=cell,
+                reason_counts=reasons_to_categories(cell, returns),
+            ))
+    written = 0
+    for start in range(0, len(items), 2000):
+        created, updated = sales_upsert(items=items[start : start + 2000], source=DEMO_SOURCE)
+        written += created + updated
+    metrics_recompute()
+    return_spikes_detect()
+    return written
+
+
+@dataclass
+class DemoResolution:
+    story_key: str
+    issue_id: int | None
+    merged_ids: list[int]
+    impact: IssueImpact | None
+    note: str = ""
+
+
+def _story_issues(item) -> list[Issue]:
+    """The live issues a story's tickets landed in: its category on its SKUs (or their product category)."""
+    keys = list(item.skus) + [item.product_category]
+    return list(
+        Issue.objects.filter(category__code=item.category, scope_key__in=keys,
+                             scope_type__in=[ScopeType.SKU, ScopeType.PRODUCT_CATEGORY])
+        .exclude(status=IssueStatus.MERGED)
+        .order_by("-ticket_count", "id")
+    )
+
+
+def resolve_demo_issues(*, story: ModuleType, today: date | None = None) -> list[DemoResolution]:
+    """Resolve each story issue that has a fix, as its lead, with its action and date; measure the impact.
+
+    A story spread over several SKUs (fruit delivery) first has its per-SKU issues
+    merged into the largest one, as a lead would, so the fix is measured once on
+    all of its SKUs. Safe to run again: an issue already resolved with the
+    story's action date is only re-measured.
+    """
+    from issues.services.workflow import IssueActionError, issue_merge, issue_transition
+
+    today = today or timezone.localdate()
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=[s.resolved_by for s in _stories(story) if s.resolved_by])}
+    results: list[DemoResolution] = []
+    for item in _stories(story):
+        if not item.action or item.action_days_ago is None:
+            continue
+        issues = _story_issues(item)
+        if not issues:
+            results.append(DemoResolution(item.key, None, [], None, "no issue yet (tickets not triaged?)"))
+            continue
+        lead = users.get(item.resolved_by)
+        primary, merged = issues[0], []
+        for other in issues[1:]:
+            actor = lead if lead is not None and other.department_id == lead.department_id == primary.department_id else None
+            try:
+                primary = issue_merge(issue=other, into=primary, actor=actor, note=f"同一措施「{item.action}」")
+            except PermissionDenied:
+                primary = issue_merge(issue=other, into=primary, actor=None, note=f"同一措施「{item.action}」")
+            merged.append(other.pk)
+        action_date = item.action_date(today)
+        primary.refresh_from_db()
+        if not (primary.status in (IssueStatus.RESOLVED, IssueStatus.CLOSED) and primary.action_date == action_date):
+            actor = lead if lead is not None and lead.department_id == primary.department_id else None
+            try:
+                issue_transition(issue=primary, to_status=IssueStatus.RESOLVED, actor=actor,
+                                 action_taken=item.action, action_date=action_date, note="演示数据 (demo)")
+            except (IssueActionError, PermissionDenied) as error:
+                results.append(DemoResolution(item.key, primary.pk, merged, None, f"not resolved: {error}"))
+                continue
+        results.append(DemoResolution(item.key, primary.pk, merged, None))
+    metrics_recompute()  # merges changed the issues' scopes
+    for result in results:
+        if result.issue_id is not None and not result.note:
+            result.impact = impact_measure(issue_id=result.issue_id, today=today)
+    return results

@@ -1,0 +1,149 @@
+"""Measuring a fix: windows, measuring -> completed, incomplete data, verdicts, regression."""
+from datetime import date, timedelta
+
+import pytest
+
+from issues.impact import tasks
+from issues.impact.models import ImpactStatus, IssueImpact, Outcome
+from issues.impact.services import impact_measure, impact_windows, impacts_check_regression, metrics_recompute
+
+from .helpers import issue_for, product, resolve, sales, tickets
+
+pytestmark = pytest.mark.django_db
+ACTION = date(2026, 3, 1)
+
+
+def story(*, before_rate: float, after_rate: float, orders: int = 600, days_after: int = 14, tickets_before: int = 3,
+          tickets_after: int = 1):
+    """A SKU with 14 days before the action and ``days_after`` days after it, resolved on ACTION."""
+    shirt = product()
+    start = ACTION - timedelta(days=14)
+    sales(shirt, start, 15 + days_after, orders=orders,
+          returns=lambda d: round(orders * (before_rate if d < ACTION else after_rate)))
+    issue = issue_for(shirt)
+    for offset in range(15 + days_after):
+        day = start + timedelta(days=offset)
+        tickets(issue, day, tickets_before if day < ACTION else tickets_after)
+    metrics_recompute()
+    return resolve(issue, ACTION)
+
+
+def test_windows_exclude_the_action_day():
+    windows = impact_windows(action_date=ACTION, window_days=14)
+    assert (windows.before_start, windows.before_end) == (date(2026, 2, 15), date(2026, 2, 28))
+    assert (windows.after_start, windows.after_end) == (date(2026, 3, 2), date(2026, 3, 15))
+
+
+def test_measuring_then_completed_by_the_task():
+    issue = story(before_rate=0.12, after_rate=0.085)
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=5))
+    assert impact.status == ImpactStatus.MEASURING
+    assert impact.verdict_zh == "测量中，还剩 10 天"
+    assert impact.verdict_en == "measuring, 10 days left"
+    assert impact.return_rate_p_value is None
+
+    # The after window (Mar 2 .. Mar 15) is closed and the data covers it: the task completes it.
+    tasks.complete_measurements.delay()  # eager in tests; today (the real date) is long after the window
+    impact.refresh_from_db()
+    assert impact.status == ImpactStatus.COMPLETED
+    assert impact.orders_before == 14 * 600 and impact.orders_after == 14 * 600
+    assert impact.returns_before == 14 * 72 and impact.returns_after == 14 * 51
+    assert impact.return_rate_before == pytest.approx(0.12)
+    assert impact.return_rate_after == pytest.approx(0.085)
+    assert impact.return_rate_change == pytest.approx(-0.291667, rel=1e-4)
+    assert impact.return_rate_p_value < 0.001
+    # 42 tickets on 8,400 orders (5.00‰) before, 14 on 8,400 (1.67‰) after.
+    assert impact.complaint_rate_before == pytest.approx(5.0)
+    assert impact.complaint_rate_after == pytest.approx(14 * 1000 / 8400)
+    assert impact.outcome == Outcome.IMPROVED
+    assert impact.verdict_zh.startswith("投诉率 5.00‰ → 1.67‰，下降 66.7%，显著 (p<0.001)；退货率 12.0% → 8.5%，下降 29.2%，显著")
+    assert "return rate 12.0% → 8.5%, down 29.2%, significant" in impact.verdict_en
+
+
+def test_window_reaching_past_the_data_is_incomplete_never_a_verdict():
+    issue = story(before_rate=0.12, after_rate=0.05, days_after=9)  # data ends Mar 10, window needs Mar 15
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=30))
+    assert impact.status == ImpactStatus.INCOMPLETE
+    assert impact.outcome == Outcome.PENDING
+    assert impact.return_rate_change is None and impact.return_rate_p_value is None
+    assert impact.verdict_zh == "数据不完整：措施后窗口到 2026-03-15，订单数据只到 2026-03-10"
+
+    # The missing days arrive: the next measurement completes it.
+    sales(issue.product, ACTION + timedelta(days=10), 5, orders=600, returns=30)
+    metrics_recompute()
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=30))
+    assert impact.status == ImpactStatus.COMPLETED
+
+
+def test_before_window_without_data_is_incomplete():
+    shirt = product()
+    sales(shirt, ACTION - timedelta(days=3), 20, orders=600, returns=30)
+    issue = resolve(issue_for(shirt), ACTION)
+    metrics_recompute()
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=30))
+    assert impact.status == ImpactStatus.INCOMPLETE
+    assert "措施前窗口从 2026-02-15 开始" in impact.verdict_zh
+
+
+def test_zero_orders_in_the_windows_is_not_enough_data():
+    shirt, other = product(), product("FR-1001", "水果")
+    # The shop has data for the whole period, this SKU sold nothing.
+    sales(other, ACTION - timedelta(days=20), 40, orders=100, returns=1)
+    issue = issue_for(shirt)
+    tickets(issue, ACTION - timedelta(days=2), 5)
+    metrics_recompute()
+    impact = impact_measure(issue_id=resolve(issue, ACTION).pk, today=ACTION + timedelta(days=30))
+    assert impact.status == ImpactStatus.COMPLETED
+    assert impact.orders_before == 0 and impact.orders_after == 0
+    assert impact.return_rate_before is None and impact.complaint_rate_before is None
+    assert impact.outcome == Outcome.INSUFFICIENT
+    assert impact.verdict_zh == "数据不足"
+    assert impact.effect is None
+
+
+def test_no_significant_change_is_reported_as_such():
+    issue = story(before_rate=0.02, after_rate=0.02, tickets_before=2, tickets_after=2)
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=30))
+    assert impact.outcome == Outcome.NO_EFFECT
+    assert impact.effect == 0.0
+    assert "不显著" in impact.verdict_zh and "显著 (" not in impact.verdict_zh.replace("不显著 (", "")
+
+
+def test_per_issue_window_override_is_kept():
+    issue = story(before_rate=0.12, after_rate=0.085)
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=30), window_days=7)
+    assert impact.window_days == 7 and impact.orders_before == 7 * 600
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=30))
+    assert impact.window_days == 7
+
+
+def test_unresolved_issue_has_no_impact():
+    shirt = product()
+    assert impact_measure(issue_id=issue_for(shirt).pk) is None
+    assert not IssueImpact.objects.exists()
+
+
+def test_rate_climbing_back_above_the_baseline_flags_regression():
+    shirt = product()
+    start = ACTION - timedelta(days=14)
+
+    def returns(day):
+        if day < ACTION:
+            return 60  # 10 %
+        if day <= ACTION + timedelta(days=14):
+            return 30  # 5 % after the fix
+        return 72  # 12 %: worse than before
+
+    sales(shirt, start, 15 + 14 + 14, orders=600, returns=returns)
+    issue = resolve(issue_for(shirt), ACTION)
+    metrics_recompute()
+    impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=20))
+    assert impact.return_outcome == Outcome.IMPROVED
+    assert impacts_check_regression(today=ACTION + timedelta(days=20)) == []  # no full window after yet
+
+    flagged = impacts_check_regression(today=ACTION + timedelta(days=29))
+    impact.refresh_from_db()
+    assert flagged == [impact.pk]
+    assert impact.regressed
+    assert "退货率回升到 12.0%，高于措施前的 10.0%" in impact.regression_note
+    assert impacts_check_regression(today=ACTION + timedelta(days=29)) == []  # flagged once
