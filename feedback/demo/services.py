@@ -7,8 +7,6 @@ deletes, together with the demo products.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -132,40 +130,56 @@ class TriageResult:
     statuses: dict[str, int] | None = None
 
 
-def _classifier() -> Callable[..., object] | None:
-    if importlib.util.find_spec("feedback.classification") is None:
-        return None
-    module = importlib.import_module("feedback.classification")
-    return getattr(module, "ticket_classify", None)
+TRIAGE_BATCH = 200
+# Consecutive failing batches, with none succeeding, after which the model itself is taken as broken.
+MAX_FAILED_BATCHES = 3
+
+
+def _classifier() -> Callable[..., object]:
+    from feedback.classification import tickets_classify
+
+    return tickets_classify
 
 
 def demo_tickets_triage(
     *, ticket_ids: list[int], progress: Callable[[Iterable[int]], Iterable[int]] | None = None
 ) -> TriageResult:
-    """Classify the given tickets in-process with ``feedback.classification.ticket_classify``.
+    """Classify, group and route the given tickets in-process, a batch at a time (one model call per batch).
 
-    Returns ``available=False`` when the classification service does not exist
-    yet (tickets stay pending for the sweeper or ``triage_pending``). A ticket
-    that fails is logged and left pending; after ten failures in a row with
-    none succeeding the rest are skipped, since the model itself is then broken.
+    A batch that fails is logged and left pending (the sweeper or
+    ``triage_pending`` retries it); after a few failing batches with none
+    succeeding the rest are skipped, since the model itself is then broken.
     """
     classify = _classifier()
-    if classify is None:
-        return TriageResult(available=False)
     result = TriageResult(available=True)
-    succeeded = 0
+    succeeded = failed_batches = 0
+    batch: list[int] = []
+
+    def run(ids: list[int]) -> bool:
+        nonlocal succeeded, failed_batches
+        try:
+            classify(ticket_ids=ids)
+            succeeded += len(ids)
+            return True
+        except Exception as exc:  # one bad batch must not stop the demo
+            result.failed += len(ids)
+            failed_batches += 1
+            result.first_error = result.first_error or f"{type(exc).__name__}: {exc}"
+            logger.warning("demo triage of %d tickets failed: %s", len(ids), exc)
+            if succeeded == 0 and failed_batches >= MAX_FAILED_BATCHES:
+                result.stopped_early = True
+                return False
+            return True
+
     for ticket_id in progress(ticket_ids) if progress else ticket_ids:
         result.attempted += 1
-        try:
-            classify(ticket_id=ticket_id)
-            succeeded += 1
-        except Exception as exc:  # one bad ticket must not stop the demo
-            result.failed += 1
-            result.first_error = result.first_error or f"{type(exc).__name__}: {exc}"
-            logger.warning("demo triage of ticket %s failed: %s", ticket_id, exc)
-            if succeeded == 0 and result.failed >= 10:
-                result.stopped_early = True
+        batch.append(ticket_id)
+        if len(batch) >= TRIAGE_BATCH:
+            keep_going, batch = run(batch), []
+            if not keep_going:
                 break
+    if batch and not result.stopped_early:
+        run(batch)
     result.statuses = dict(ticket_counts_by("triage_status"))
     return result
 

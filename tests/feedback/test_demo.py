@@ -286,9 +286,9 @@ def test_size_chart_sku_spike_is_visible_in_the_database(fast_passwords):
 def test_load_demo_triages_in_process_when_the_classifier_exists(fast_passwords, monkeypatch):
     classified = []
 
-    def fake_classify(*, ticket_id: int) -> None:
-        classified.append(ticket_id)
-        Ticket.objects.filter(id=ticket_id).update(triage_status=TriageStatus.CLASSIFIED)
+    def fake_classify(*, ticket_ids: list[int]) -> None:
+        classified.extend(ticket_ids)
+        Ticket.objects.filter(id__in=ticket_ids).update(triage_status=TriageStatus.CLASSIFIED)
 
     monkeypatch.setattr("feedback.demo.services._classifier", lambda: fake_classify)
     output = load_demo("--tickets", "50")
@@ -302,12 +302,13 @@ def test_load_demo_triages_in_process_when_the_classifier_exists(fast_passwords,
 def test_a_broken_classifier_leaves_tickets_pending_and_stops_early(fast_passwords, monkeypatch):
     calls = []
 
-    def broken(*, ticket_id: int) -> None:
-        calls.append(ticket_id)
+    def broken(*, ticket_ids: list[int]) -> None:
+        calls.append(ticket_ids)
         raise RuntimeError("model missing")
 
     monkeypatch.setattr("feedback.demo.services._classifier", lambda: broken)
+    monkeypatch.setattr("feedback.demo.services.TRIAGE_BATCH", 10)
     load_demo("--tickets", "50")
 
-    assert len(calls) == 10
+    assert len(calls) == 3  # five batches of ten; gives up after three failures with none succeeding
     assert Ticket.objects.filter(triage_status=TriageStatus.PENDING).count() == 50

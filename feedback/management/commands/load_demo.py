@@ -114,6 +114,8 @@ Demo logins (username, password, role):
         elif new_ids:
             self._triage(new_ids)
 
+        if new_ids or reset:
+            self._impact(seed=seed, now=now, triaged=bool(new_ids) and not no_triage)
         self._story(now)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f} s."))
         self._logins(users)
@@ -140,6 +142,21 @@ Demo logins (username, password, role):
                 f"Triage failed for {result.failed} tickets, left pending; first error: {result.first_error}"
                 + (" (stopped early: every attempt failed)" if result.stopped_early else "")
             )
+
+    def _impact(self, *, seed: int, now, triaged: bool) -> None:
+        """Orders and returns for the same 90 days, then the story's fixes resolved and measured."""
+        import random
+
+        from issues.impact.demo import load_demo_sales, resolve_demo_issues
+
+        rows = load_demo_sales(rng=random.Random(seed), story=story, today=now.date())
+        self.stdout.write(f"Sales: {rows} daily order/return rows.")
+        if not triaged:
+            self.stdout.write("Fixes not resolved: the tickets are not triaged, so their issues do not exist yet.")
+            return
+        for result in resolve_demo_issues(story=story, today=now.date()):
+            verdict = result.impact.verdict_zh if result.impact else result.note
+            self.stdout.write(f"  fix {result.story_key}: {verdict}")
 
     def _story(self, now) -> None:
         self.stdout.write("Story (feedback/demo/story.py):")
