@@ -109,7 +109,15 @@ def _product_category(ticket: Ticket) -> str | None:
     return ticket.product.product_category if ticket.product_id and ticket.product else None
 
 
-def _apply(ticket: Ticket, prediction: Prediction, version: str, categories: dict[str, Category]) -> str:
+_PREDICTION_FIELDS = [
+    "predicted_category", "prediction_confidence", "prediction_top", "prediction_terms",
+    "model_version", "classified_at", "triage_status", "category",
+]
+
+
+def _apply(
+    ticket: Ticket, prediction: Prediction, version: str, categories: dict[str, Category], *, save: bool = True
+) -> str:
     """Write a prediction onto a (locked) ticket and return the logged reason."""
     ticket.predicted_category = categories.get(prediction.label)
     ticket.prediction_confidence = prediction.confidence
@@ -128,12 +136,8 @@ def _apply(ticket: Ticket, prediction: Prediction, version: str, categories: dic
         outcome, reason = TriageStatus.NEEDS_REVIEW, f"{prediction.label} at {prediction.confidence:.2f} < {threshold:.2f}"
     ticket.triage_status = outcome
     ticket.category = ticket.predicted_category if outcome == TriageStatus.CLASSIFIED else None
-    ticket.save(
-        update_fields=[
-            "predicted_category", "prediction_confidence", "prediction_top", "prediction_terms",
-            "model_version", "classified_at", "triage_status", "category",
-        ]
-    )
+    if save:
+        ticket.save(update_fields=_PREDICTION_FIELDS)
     return reason
 
 
@@ -180,14 +184,17 @@ def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
     )
     categories = _active_categories()
     by_id = dict(zip([t.pk for t in tickets], predictions))
-    updated: list[int] = []
+    changed: list[Ticket] = []
     with transaction.atomic():
         for ticket in Ticket.objects.select_for_update(of=("self",)).filter(pk__in=list(by_id)).select_related("product").order_by("pk"):
             if ticket.triage_status == TriageStatus.CONFIRMED:
                 continue
-            reason = _apply(ticket, by_id[ticket.pk], version, categories)
+            reason = _apply(ticket, by_id[ticket.pk], version, categories, save=False)
             logger.debug("ticket %s -> %s (%s)", ticket.pk, ticket.triage_status, reason)
-            updated.append(ticket.pk)
+            changed.append(ticket)
+        # One UPDATE statement per chunk instead of one per ticket.
+        Ticket.objects.bulk_update(changed, _PREDICTION_FIELDS, batch_size=500)
+        updated = [ticket.pk for ticket in changed]
     logger.info("classified %d tickets with model %s", len(updated), version)
     if attach and updated:
         _after_categories_change(updated)
