@@ -48,7 +48,7 @@ def test_import_pages_refuse_anonymous_users(client, db, name, args):
 
 
 @pytest.mark.parametrize("role_fixture", ["agent", "lead", "manager", "admin_user"])
-def test_roles_that_file_tickets_may_import(client, request, role_fixture):
+def test_roles_that_file_tickets_may_import(client, db, request, role_fixture):
     client.force_login(request.getfixturevalue(role_fixture))
     assert client.get(reverse("import-list")).status_code == 200
     assert client.get(reverse("import-create")).status_code == 200

@@ -108,7 +108,7 @@ def test_library_queue_detail_report_and_notifications_render_for_every_logged_i
 
 
 @pytest.mark.parametrize("role, allowed", [("agent", False), ("lead", False), ("manager", False), ("admin_user", True)])
-def test_routing_rules_are_for_admins_only(request, client, role, allowed):
+def test_routing_rules_are_for_admins_only(db, request, client, role, allowed):
     user_client(client, request.getfixturevalue(role))
     for url in (reverse("routing-rules"), reverse("routing-rule-create")):
         assert client.get(url).status_code == (200 if allowed else 403)
@@ -116,7 +116,7 @@ def test_routing_rules_are_for_admins_only(request, client, role, allowed):
 
 
 @pytest.mark.parametrize("role, allowed", [("agent", False), ("lead", True), ("manager", False), ("admin_user", True)])
-def test_subtheme_candidates_are_for_leads_and_admins(request, client, role, allowed):
+def test_subtheme_candidates_are_for_leads_and_admins(db, request, client, role, allowed):
     user_client(client, request.getfixturevalue(role))
     assert client.get(reverse("subtheme-candidates")).status_code == (200 if allowed else 403)
 
@@ -237,7 +237,7 @@ def test_a_lead_cannot_change_another_departments_issue(client, lead, warehouse_
 
 
 @pytest.mark.parametrize("role", ["agent", "manager"])
-def test_agents_and_managers_read_issues_but_cannot_act(request, client, role, logistics_issue):
+def test_agents_and_managers_read_issues_but_cannot_act(db, request, client, role, logistics_issue):
     user_client(client, request.getfixturevalue(role))
     assert client.get(reverse("issue-detail", args=[logistics_issue.pk])).context["can_change"] is False
     response = client.post(reverse("issue-action", args=[logistics_issue.pk, "status"]), {"to_status": "ignored"})
