@@ -97,6 +97,7 @@ def measure(label: str, function, repeat: int) -> tuple[float, float, int]:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines show up even when redirected
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--issues", type=int, default=10_000)

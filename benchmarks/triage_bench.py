@@ -201,6 +201,7 @@ def load_tickets(count: int, skus_per_category: int, seed: int) -> tuple[int, in
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines show up even when redirected
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)

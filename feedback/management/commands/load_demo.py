@@ -114,6 +114,8 @@ Demo logins (username, password, role):
         elif new_ids:
             self._triage(new_ids)
 
+        if new_ids and not no_triage:
+            self._library()
         if new_ids or reset:
             self._impact(seed=seed, now=now, triaged=bool(new_ids) and not no_triage)
         self._story(now)
@@ -142,6 +144,25 @@ Demo logins (username, password, role):
                 f"Triage failed for {result.failed} tickets, left pending; first error: {result.first_error}"
                 + (" (stopped early: every attempt failed)" if result.stopped_early else "")
             )
+
+    def _library(self) -> None:
+        """Run the library's periodic work now, so a newcomer sees counts, spikes and sub-themes at once."""
+        from issues.services import (
+            candidates_refresh,
+            issues_check_all_regressions,
+            issues_counts_refresh,
+            issues_detect_spikes,
+            issues_refresh_keywords,
+            subthemes_refresh,
+        )
+
+        issues_counts_refresh()
+        started, _ = issues_detect_spikes()
+        issues_check_all_regressions()
+        issues_refresh_keywords(limit=100_000)
+        themes = sum(subthemes_refresh().values())
+        candidates = candidates_refresh()
+        self.stdout.write(f"Issue library: {len(started)} spiking, {themes} sub-themes, {candidates} candidate types.")
 
     def _impact(self, *, seed: int, now, triaged: bool) -> None:
         """Orders and returns for the same 90 days, then the story's fixes resolved and measured."""
