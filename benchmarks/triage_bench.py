@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-# --- worker side: `celery -A benchmarks.triage_bench worker` imports this module --------------
+# --- worker side: `celery -A benchmarks.triage_bench worker` imports this module ---
 
 if os.environ.get("BENCH_WORKER") == "1":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -116,7 +116,7 @@ if os.environ.get("BENCH_WORKER") == "1":
             get_predictor()
 
 
-# --- driver side ------------------------------------------------------------------------------
+# --- driver side ---
 
 
 def standin_words(document: str) -> list[str]:

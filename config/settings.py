@@ -153,7 +153,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# --- Celery -----------------------------------------------------------------
+# --- Celery ---
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -190,7 +190,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "issues-daily-report": {"task": "issues.send_daily_report", "schedule": crontab(hour=8, minute=0)},
 }
 
-# --- The triage model -------------------------------------------------------
+# --- The triage model ---
 FEEDBACK_MODEL_DIR = Path(env("FEEDBACK_MODEL_DIR", default=str(VAR_DIR / "models")))
 # Below this confidence a prediction goes to the agents' review queue instead of being applied.
 TRIAGE_CONFIDENCE_THRESHOLD = env.float("TRIAGE_CONFIDENCE_THRESHOLD", default=0.55)

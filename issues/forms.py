@@ -52,7 +52,7 @@ class ServiceErrorsMixin:
             self.add_error(field if field in self.fields else None, message)
 
 
-# --- library and queue -------------------------------------------------------
+# --- library and queue ---
 
 STATUS_FILTER_CHOICES = [("", _("全部状态")), ("open", _("未关闭"))] + list(IssueStatus.choices)
 ORDERING_CHOICES = [
@@ -122,7 +122,7 @@ class BulkActionForm(forms.Form):
     note = forms.CharField(required=False, strip=True, max_length=1000)
 
 
-# --- issue detail --------------------------------------------------------------
+# --- issue detail ---
 
 
 class TransitionForm(ServiceErrorsMixin, forms.Form):
@@ -191,7 +191,7 @@ class DepartmentForm(ServiceErrorsMixin, forms.Form):
     note = forms.CharField(label=_("备注"), required=False, strip=True, max_length=1000)
 
 
-# --- report ----------------------------------------------------------------------
+# --- report ---
 
 
 class ReportDayForm(forms.Form):
@@ -204,7 +204,7 @@ class ReportDayForm(forms.Form):
         return day
 
 
-# --- routing rules ----------------------------------------------------------------
+# --- routing rules ---
 
 
 class RoutingRuleForm(forms.ModelForm):
@@ -227,7 +227,7 @@ class RoutingRuleForm(forms.ModelForm):
             self.fields["department"].required = False
 
 
-# --- sub-theme candidates -------------------------------------------------------
+# --- sub-theme candidates ---
 
 
 class PromoteForm(ServiceErrorsMixin, forms.Form):

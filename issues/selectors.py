@@ -183,7 +183,7 @@ def candidate_subthemes() -> list[SubTheme]:
     return list(SubTheme.objects.filter(is_candidate=True, status=SubThemeStatus.CANDIDATE).order_by("-size"))
 
 
-# --- the daily high-frequency issue report -----------------------------------
+# --- the daily high-frequency issue report ---
 
 
 @dataclass

@@ -207,7 +207,7 @@ def test_anonymous_users_are_refused(client, endpoint):
     assert set(verdicts.values()) <= {"refused", "method"}, f"{endpoint.path} let an anonymous user in: {verdicts}"
 
 
-# --- The check itself catches a leak ---------------------------------------------------
+# --- The check itself catches a leak ---
 # A deliberately leaky URL configuration, used by the test below through @pytest.mark.urls.
 
 

@@ -114,7 +114,7 @@ class TriageModel:
         # Set by ModelStore.load: which stored version this is ("" for a model never stored).
         self.version = ""
 
-    # --- training ---------------------------------------------------------
+    # --- training ---
     def fit(
         self,
         examples: Sequence[LabelledExample],
@@ -242,7 +242,7 @@ class TriageModel:
             temperature *= SEED_ONLY_TEMPERATURE_SHRINK
         return temperature
 
-    # --- prediction -------------------------------------------------------
+    # --- prediction ---
     def _decision(self, X) -> np.ndarray:
         return np.asarray(X @ self.weights) + self.intercept
 

@@ -67,7 +67,7 @@ class ModelStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
-    # --- writing ------------------------------------------------------------
+    # --- writing ---
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold an exclusive inter-process lock (training, activation, recovery); re-entrant in a process."""
@@ -142,7 +142,7 @@ class ModelStore:
             self._write_pointer({"version": version, "history": history, "activated": _now(), "rolled_back": True})
         return version
 
-    # --- reading ------------------------------------------------------------
+    # --- reading ---
     def _read_pointer(self) -> dict[str, Any]:
         try:
             return json.loads((self.root / ACTIVE_FILE).read_text(encoding="utf-8"))

@@ -216,7 +216,7 @@ def _listing(headers: Sequence[str]) -> str:
     return "、".join(f"「{h}」" for h in shown) if shown else "（无 none）"
 
 
-# --- cells ------------------------------------------------------------------
+# --- cells ---
 
 
 def row_is_blank(cells: Sequence[Any]) -> bool:

@@ -142,7 +142,7 @@ def format_detect(path: str | Path) -> str:
     return "csv"
 
 
-# --- CSV --------------------------------------------------------------------
+# --- CSV ---
 
 
 @dataclass
@@ -278,7 +278,7 @@ def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
         raise ImportFileError(f"CSV 格式错误，在第 {row_number + 1} 行附近：{exc} (malformed CSV near row {row_number + 1})") from None
 
 
-# --- XLSX -------------------------------------------------------------------
+# --- XLSX ---
 
 
 def _xlsx_open(path: Path) -> Table:

@@ -412,7 +412,7 @@ def _route_new_issues(issue_ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
-# --- exact recomputation ----------------------------------------------------
+# --- exact recomputation ---
 
 
 def issue_recount(*, issue_id: int) -> None:

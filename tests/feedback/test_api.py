@@ -41,7 +41,7 @@ def ids(response) -> set[int]:
     return {row["id"] for row in response.data["results"]}
 
 
-# --- authentication ---------------------------------------------------------
+# --- authentication ---
 
 
 def test_token_from_username_and_password_authenticates_later_requests(api, agent):
@@ -98,7 +98,7 @@ def test_anonymous_callers_are_refused(api, method, url):
     assert Ticket.objects.count() == 1
 
 
-# --- create one -------------------------------------------------------------
+# --- create one ---
 
 
 def test_create_files_a_ticket_through_the_service(agent_api, agent):
@@ -215,7 +215,7 @@ def test_manager_may_file_tickets(manager):
     assert response.status_code == 201
 
 
-# --- read -------------------------------------------------------------------
+# --- read ---
 
 
 def test_retrieve_returns_the_documented_fields(agent_api, agent):
@@ -252,7 +252,7 @@ def test_phone_numbers_are_masked_for_everyone_but_the_filer_and_admins(agent, a
     assert "13812345678" not in listed
 
 
-# --- filters ----------------------------------------------------------------
+# --- filters ---
 
 
 @pytest.fixture
@@ -343,7 +343,7 @@ def test_list_page_past_the_end_is_404(agent_api):
     assert agent_api.get(f"{TICKETS}?page=5").status_code == 404
 
 
-# --- batch ------------------------------------------------------------------
+# --- batch ---
 
 
 def item(n: int, **overrides) -> dict:
@@ -450,7 +450,7 @@ def test_batch_requires_a_role_that_files_tickets(api):
     assert api.post(TICKETS, item(0), format="json").status_code == 403
 
 
-# --- confirm / correct ------------------------------------------------------
+# --- confirm / correct ---
 
 
 def test_agent_confirms_a_category(agent_api, agent):
@@ -483,7 +483,7 @@ def test_confirm_with_unknown_category_is_400(agent_api):
     assert "category" in response.data
 
 
-# --- categories and products ------------------------------------------------
+# --- categories and products ---
 
 
 def test_categories_list_the_taxonomy_with_default_departments(agent_api):
@@ -518,7 +518,7 @@ def test_only_admins_create_products(agent, admin_user):
     assert Product.objects.get(sku="FR-100").product_category == "水果"
 
 
-# --- schema -----------------------------------------------------------------
+# --- schema ---
 
 
 def test_schema_is_valid_openapi_3_for_a_logged_in_user(agent_api):

@@ -56,7 +56,7 @@ def mean(counts: Counter, days_ago: range) -> float:
     return sum(counts[d] for d in days_ago) / len(days_ago)
 
 
-# --- Text generation (no database) -------------------------------------------------
+# --- Text generation (no database) ---
 
 
 def test_every_category_and_product_category_yields_a_complete_text():
@@ -93,7 +93,7 @@ def test_an_unknown_theme_is_refused():
         generate_ticket_text(random.Random(1), "damaged", "书籍", theme="漏液")
 
 
-# --- The plan (no database) -----------------------------------------------------------
+# --- The plan (no database) ---
 
 
 def test_plan_is_deterministic_for_a_seed(plan):
@@ -213,7 +213,7 @@ def test_demo_passwords_pass_the_configured_validators():
         validate_password(user.password)
 
 
-# --- The command (database) -----------------------------------------------------------
+# --- The command (database) ---
 
 
 @pytest.mark.django_db

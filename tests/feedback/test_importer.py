@@ -54,7 +54,7 @@ def errors_by_row(result: service.ImportResult) -> dict[int, set[str]]:
     return found
 
 
-# --- encodings ----------------------------------------------------------------
+# --- encodings ---
 
 
 @pytest.mark.parametrize("encoding, detected", [
@@ -182,7 +182,7 @@ def test_missing_file_is_refused(db, tmp_path):
         run(tmp_path / "nope.csv")
 
 
-# --- headers ----------------------------------------------------------------
+# --- headers ---
 
 
 def test_chinese_headers_fill_every_field(db, tmp_path):
@@ -289,7 +289,7 @@ def test_bad_column_mapping_lines_name_the_line(line):
         columns.column_mapping_parse(line)
 
 
-# --- dates ------------------------------------------------------------------
+# --- dates ---
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -371,7 +371,7 @@ def test_missing_date_means_received_now(db, tmp_path):
     assert Ticket.objects.get().received_at >= before - timedelta(seconds=1)
 
 
-# --- bad rows -----------------------------------------------------------------
+# --- bad rows ---
 
 
 def test_bad_rows_are_reported_with_spreadsheet_row_numbers_and_good_rows_import(db, tmp_path):
@@ -446,7 +446,7 @@ def test_errors_are_capped_with_a_count_of_the_rest(db, tmp_path, monkeypatch):
     assert result.imported == 1
 
 
-# --- duplicates ---------------------------------------------------------------
+# --- duplicates ---
 
 
 def test_duplicate_ids_inside_one_file_skip_the_later_row(db, tmp_path):
@@ -513,7 +513,7 @@ def test_default_source_is_import(db, tmp_path):
     assert Ticket.objects.get().external_source == "import"
 
 
-# --- performance shape ------------------------------------------------------------
+# --- performance shape ---
 
 
 def test_product_lookups_are_batched_not_per_row(db, tmp_path):
@@ -548,7 +548,7 @@ def test_triage_is_enqueued_for_imported_tickets_only_when_asked(db, tmp_path, m
     assert len(sent) == 1 and len(sent[0]) == 2
 
 
-# --- readers ------------------------------------------------------------------
+# --- readers ---
 
 
 def test_xlsx_rows_beyond_a_wrong_declared_dimension_are_read(db, tmp_path):
@@ -580,7 +580,7 @@ def test_blank_rows_are_skipped_silently(db, tmp_path):
     assert (result.total, result.imported, result.failed) == (1, 1, 0)
 
 
-# --- jobs ---------------------------------------------------------------------
+# --- jobs ---
 
 
 def _job(tmp_path: Path, settings, rows: list[list], **fields) -> ImportJob:

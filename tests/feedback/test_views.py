@@ -23,7 +23,7 @@ def listed_ids(response) -> list[int]:
     return [ticket.pk for ticket in response.context["tickets"]]
 
 
-# --- Filing -------------------------------------------------------------------
+# --- Filing ---
 
 
 def test_filing_a_valid_ticket_saves_it_and_shows_its_detail(agent_client, agent):
@@ -131,7 +131,7 @@ def test_product_search_matches_sku_or_name_and_returns_at_most_ten(agent_client
     assert empty == []
 
 
-# --- List, search and filters ----------------------------------------------------
+# --- List, search and filters ---
 
 
 def test_searching_a_chinese_word_finds_it_inside_the_text(agent_client):
@@ -236,7 +236,7 @@ def test_review_queue_link_lists_only_tickets_waiting_for_review(agent_client):
     assert response.context["is_review_queue"]
 
 
-# --- Detail, masking and escaping -----------------------------------------------
+# --- Detail, masking and escaping ---
 
 
 def test_the_filer_sees_the_full_phone_number_and_another_agent_sees_it_masked(client, agent):
@@ -326,7 +326,7 @@ def test_label_history_is_shown(agent_client, agent):
     assert "其他 → <strong>破损变质</strong>" in page
 
 
-# --- Roles ------------------------------------------------------------------------
+# --- Roles ---
 
 
 def test_a_manager_cannot_correct_a_category(client, manager):
@@ -391,7 +391,7 @@ def test_confirm_accepts_only_post(agent_client):
     assert agent_client.get(reverse("ticket-confirm", args=[ticket.pk])).status_code == 405
 
 
-# --- Language -----------------------------------------------------------------------
+# --- Language ---
 
 
 def test_pages_are_chinese_by_default(agent_client):

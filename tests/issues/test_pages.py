@@ -31,7 +31,7 @@ from tests.issues.conftest import category, department, make_ticket
 pytestmark = pytest.mark.django_db
 
 
-# --- helpers -----------------------------------------------------------------------
+# --- helpers ---
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def query_count(client, url: str) -> int:
     return len(queries)
 
 
-# --- who may see what -------------------------------------------------------------------
+# --- who may see what ---
 
 ROLES = ["agent", "lead", "manager", "admin_user"]
 
@@ -136,7 +136,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, logistics_issue):
     assert logistics_issue.status == IssueStatus.NEW
 
 
-# --- the queue ---------------------------------------------------------------------------
+# --- the queue ---
 
 
 def test_a_lead_lands_on_their_own_queue_with_spiking_issues_first(client, lead, logistics_issue):
@@ -215,7 +215,7 @@ def test_a_lead_cannot_smuggle_another_departments_issue_into_their_bulk_action(
     assert Issue.objects.get(pk=warehouse_issue.pk).status == IssueStatus.NEW
 
 
-# --- the issue page and its workflow ------------------------------------------------------
+# --- the issue page and its workflow ---
 
 
 def test_a_lead_cannot_change_another_departments_issue(client, lead, warehouse_issue):
@@ -363,7 +363,7 @@ def test_ticket_text_on_the_issue_page_is_escaped_and_phone_numbers_masked(clien
     assert "\\u003Cimg src=x" in page
 
 
-# --- library --------------------------------------------------------------------------------
+# --- library ---
 
 
 def test_the_library_filters_by_category_department_status_spiking_and_product(client, agent, logistics_issue,
@@ -415,7 +415,7 @@ def test_sparklines_are_inline_svg_drawn_from_the_daily_series(client, agent, lo
     assert '<svg class="sparkline"' in response.content.decode()
 
 
-# --- the daily report ------------------------------------------------------------------------
+# --- the daily report ---
 
 
 @pytest.fixture
@@ -469,7 +469,7 @@ def test_an_unknown_download_format_is_not_found(client, manager):
     assert user_client(client, manager).get(reverse("daily-report-download", args=["pdf"])).status_code == 404
 
 
-# --- routing rules ----------------------------------------------------------------------------
+# --- routing rules ---
 
 
 def test_an_admin_previews_a_rule_without_saving_it(client, admin_user, logistics_issue):
@@ -530,7 +530,7 @@ def test_rerouting_is_enqueued_when_the_broker_is_up(client, admin_user, sent_ta
     assert ("reroute_open_issues", []) in sent_tasks
 
 
-# --- sub-theme candidates -------------------------------------------------------------------------
+# --- sub-theme candidates ---
 
 
 @pytest.fixture
@@ -584,7 +584,7 @@ def test_agents_cannot_decide_candidates(client, agent, candidate):
     assert SubTheme.objects.get(pk=candidate.pk).status == SubThemeStatus.CANDIDATE
 
 
-# --- notifications ---------------------------------------------------------------------------------
+# --- notifications ---
 
 
 def test_a_lead_sees_their_departments_notifications_and_the_unread_count(client, lead, logistics_issue):

@@ -135,7 +135,7 @@ class SalesValidationError(ValueError):
         super().__init__(f"{len(errors)} invalid rows")
 
 
-# --- cells ------------------------------------------------------------------
+# --- cells ---
 
 
 def count_parse(value: Any, label: str) -> int:
@@ -258,7 +258,7 @@ def _preview(value: Any) -> str | None:
     return text[:80] + ("…" if len(text) > 80 else "")
 
 
-# --- saving -----------------------------------------------------------------
+# --- saving ---
 
 
 def sales_upsert(*, items: list[SalesItem], source: str = "") -> tuple[int, int]:
@@ -329,7 +329,7 @@ def metrics_refresh_enqueue(*, first_day: date | None, last_day: date | None, pr
     transaction.on_commit(send)
 
 
-# --- file import --------------------------------------------------------------
+# --- file import ---
 
 
 @dataclass
@@ -544,7 +544,7 @@ def sales_push(*, items: list[dict[str, Any]], source: str = "api", refresh: boo
     return result
 
 
-# --- upload jobs --------------------------------------------------------------
+# --- upload jobs ---
 
 
 def _job_save(job: SalesImportJob, result: SalesResult) -> None:
