@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from .model import TriageModel
 from .seed import LabelledExample
@@ -15,6 +14,9 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels:
     """Return accuracy, macro-F1 (over categories present), per-category P/R/F1 and the confusion matrix."""
     if not y_true:
         return {"n": 0, "accuracy": None, "macro_f1": None, "per_category": {}, "labels": list(labels), "confusion_matrix": []}
+    # Imported here: a worker that only predicts never loads scikit-learn (~40 MB resident).
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
     labels = list(labels)
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
@@ -43,7 +45,7 @@ def evaluate_model(model: TriageModel, examples: Sequence[LabelledExample], batc
     predicted: list[str] = []
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
-        predicted += [p.label for p in model.predict([e.text for e in chunk], [e.product for e in chunk])]
+        predicted += [p.label for p in model.predict([e.text for e in chunk], [e.product for e in chunk], explain=False)]
     return classification_metrics([e.category for e in examples], predicted, model.labels)
 
 

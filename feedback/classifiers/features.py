@@ -72,7 +72,7 @@ class Featurizer:
         self.word_vocabulary: dict[str, int] = {}
         self.char_vocabulary: dict[str, int] = {}
         self.idf = np.zeros(0, dtype=np.float32)
-        self._names: list[str] | None = None
+        self._names: tuple[np.ndarray, list[str]] | None = None
 
     @property
     def n_features(self) -> int:
@@ -137,13 +137,22 @@ class Featurizer:
 
     def feature_name(self, index: int) -> str:
         """Return the readable name of a feature (placeholders shown as [订单号] etc.)."""
+        name_ids, names = self.display_names()
+        return names[name_ids[index]]
+
+    def display_names(self) -> tuple[np.ndarray, list[str]]:
+        """Return each feature's display-name id and the distinct names.
+
+        The word 漏液 and the character bigram 漏液 share one id, so an explanation shows one term.
+        """
         if self._names is None:
-            names = [""] * self.n_features
+            ids: dict[str, int] = {}
+            name_ids = np.zeros(self.n_features, dtype=np.int64)
             for vocabulary in (self.word_vocabulary, self.char_vocabulary):
                 for gram, position in vocabulary.items():
-                    names[position] = display_term(gram)
-            self._names = names
-        return self._names[index]
+                    name_ids[position] = ids.setdefault(display_term(gram), len(ids))
+            self._names = (name_ids, list(ids))
+        return self._names
 
     def __getstate__(self) -> dict:
         state = {slot: getattr(self, slot) for slot in ("min_df", "max_features", "char_weight")}

@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from feedback.taxonomy import CATEGORY_CODES
 
@@ -196,7 +193,11 @@ class TriageModel:
         )
         return self
 
-    def _estimator(self) -> LinearSVC:
+    def _estimator(self):
+        # scikit-learn is needed to train, not to predict: a worker that only predicts
+        # never imports it (~40 MB resident, benchmarks/classifier_bench.py).
+        from sklearn.svm import LinearSVC
+
         # Balanced class weights: the seed is balanced but real queues are not, and macro-F1 counts rare classes.
         return LinearSVC(C=self.config.C, class_weight="balanced", max_iter=5000, random_state=self.config.random_state)
 
@@ -221,6 +222,9 @@ class TriageModel:
         Scored on real labelled tickets when there are enough; the seed corpus alone
         is far easier than real tickets and would make the model overconfident.
         """
+        from scipy.optimize import minimize_scalar
+        from sklearn.model_selection import StratifiedKFold
+
         folds = self.config.calibration_folds
         counts = np.bincount(y)
         if folds < 2 or counts[counts > 0].min() < folds or len(set(y)) < 2:
@@ -251,47 +255,69 @@ class TriageModel:
         X = self.featurizer.transform(make_documents(texts, products))
         return softmax(self._decision(X) * self.temperature, axis=1)
 
-    def predict(self, texts: Sequence[str], products: Sequence[str | None] | None = None) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], products: Sequence[str | None] | None = None, *, explain: bool = True
+    ) -> list[Prediction]:
         """Classify texts; empty text (only emoji or punctuation) gets `other` with low confidence."""
-        return self.predict_documents(make_documents(list(texts), products))
+        return self.predict_documents(make_documents(list(texts), products), explain=explain)
 
-    def predict_documents(self, documents: Sequence[Document]) -> list[Prediction]:
-        """Classify already prepared documents (see features.make_documents)."""
+    def predict_documents(self, documents: Sequence[Document], *, explain: bool = True) -> list[Prediction]:
+        """Classify already prepared documents (see features.make_documents).
+
+        explain=False leaves out the terms that pushed each decision, for callers
+        that only need categories (evaluation, the classify command).
+        """
         if not documents:
             return []
         X = self.featurizer.transform(documents)
         probabilities = softmax(self._decision(X) * self.temperature, axis=1)
         chosen = probabilities.argmax(axis=1)
         order = np.argsort(-probabilities, axis=1)[:, :TOP_K]
-        # Per-feature contribution to the chosen class: tf-idf value x that class's weight.
-        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        contributions = X.data * self.weights[X.indices, chosen[row_of]]
-        predictions: list[Prediction] = []
-        for row, document in enumerate(documents):
-            if document.empty:
-                predictions.append(self._empty_prediction())
-                continue
-            top = [(self.labels[i], round(float(probabilities[row, i]), 4)) for i in order[row]]
-            label = self.labels[chosen[row]]
-            terms = self._terms(X.indices, contributions, X.indptr[row], X.indptr[row + 1])
-            predictions.append(Prediction(label, round(float(probabilities[row, chosen[row]]), 4), top, terms))
-        return predictions
+        top_values = np.take_along_axis(probabilities, order, axis=1).round(4).tolist()
+        confidences = probabilities[np.arange(len(chosen)), chosen].round(4).tolist()
+        terms = self._explain(X, chosen) if explain else [[] for _ in documents]
+        labels = self.labels
+        return [
+            self._empty_prediction()
+            if document.empty
+            else Prediction(
+                labels[label_index],
+                confidence,
+                [(labels[i], value) for i, value in zip(top_indices, values)],
+                row_terms,
+            )
+            for document, label_index, confidence, top_indices, values, row_terms in zip(
+                documents, chosen.tolist(), confidences, order.tolist(), top_values, terms
+            )
+        ]
 
-    def _terms(self, indices: np.ndarray, contributions: np.ndarray, start: int, end: int) -> list[tuple[str, float]]:
-        values = contributions[start:end]
-        if not len(values):
-            return []
-        candidates = np.argsort(-values)[: TERMS_K * 3]
-        merged: dict[str, float] = {}
-        for position in candidates:
-            if values[position] <= 0:
-                break
-            name = self.featurizer.feature_name(int(indices[start + position]))
-            merged[name] = merged.get(name, 0.0) + float(values[position])
-        ranked = sorted(merged.items(), key=lambda item: -item[1])[:TERMS_K]
-        return [(name, round(value, 4)) for name, value in ranked]
+    def _explain(self, X: sp.csr_matrix, chosen: np.ndarray) -> list[list[tuple[str, float]]]:
+        """Return, per row, the terms that pushed it most towards its chosen class.
+
+        A feature's push is its tf-idf value times the chosen class's weight. Features
+        shown under the same name (漏液 the word, 漏液 the character bigram) add up.
+        """
+        explained: list[list[tuple[str, float]]] = [[] for _ in range(X.shape[0])]
+        row_of = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+        contributions = X.data * self.weights[X.indices, chosen[row_of]]
+        positive = contributions > 0
+        if not positive.any():
+            return explained
+        name_ids, names = self.featurizer.display_names()
+        # Group by (row, display name) and add up, all in numpy: this runs for every triaged ticket.
+        keys, inverse = np.unique(row_of[positive] * len(names) + name_ids[X.indices[positive]], return_inverse=True)
+        sums = np.bincount(inverse.ravel(), weights=contributions[positive])
+        rows, terms = keys // len(names), keys % len(names)
+        ordering = np.lexsort((-sums, rows))
+        sorted_rows = rows[ordering]
+        rank = np.arange(len(ordering)) - np.searchsorted(sorted_rows, sorted_rows, side="left")
+        kept = ordering[rank < TERMS_K]
+        for row, term, value in zip(rows[kept].tolist(), terms[kept].tolist(), sums[kept].round(4).tolist()):
+            explained[row].append((names[term], value))
+        return explained
 
     def _empty_prediction(self) -> Prediction:
         share = round(1.0 / len(self.labels), 4)
         others = [label for label in self.labels if label != FALLBACK_LABEL][: TOP_K - 1]
         return Prediction(FALLBACK_LABEL, share, [(FALLBACK_LABEL, share)] + [(label, share) for label in others], [], empty=True)
+

@@ -49,6 +49,44 @@ def test_terms_name_the_words_that_pushed_the_decision(seed_model):
     assert any("快递" in term or "慢" in term for term, _ in prediction.terms)
 
 
+def _reference_terms(model, text):
+    """Explanation terms computed the slow, obvious way, one feature at a time."""
+    from feedback.classifiers.features import make_documents
+
+    X = model.featurizer.transform(make_documents([text]))
+    chosen = model.labels.index(model.predict([text])[0].label)
+    pushes = {}
+    for index, value in zip(X.indices, X.data):
+        push = float(value) * float(model.weights[index, chosen])
+        if push > 0:
+            name = model.featurizer.feature_name(int(index))
+            pushes[name] = pushes.get(name, 0.0) + push
+    return sorted(pushes.items(), key=lambda item: -item[1])[:5]
+
+
+def test_batch_terms_match_a_feature_by_feature_computation(seed_model):
+    texts = [t for t, _, _ in CLEAR] + ["", "漏液漏液，瓶子漏液了"]
+    batch = seed_model.predict(texts)
+    for text, prediction in zip(texts, batch):
+        expected = _reference_terms(seed_model, text) if text else []
+        assert [term for term, _ in prediction.terms] == [term for term, _ in expected], text
+        assert [w for _, w in prediction.terms] == pytest.approx([w for _, w in expected], abs=1e-3), text
+        # One at a time or in a batch: the same explanation.
+        assert seed_model.predict([text])[0].terms == prediction.terms
+
+
+def test_predict_without_explanation_gives_the_same_categories(seed_model):
+    texts = [t for t, _, _ in CLEAR] + ["😡😡"]
+    explained = seed_model.predict(texts)
+    bare = seed_model.predict(texts, explain=False)
+    for with_terms, without in zip(explained, bare):
+        assert (without.label, without.confidence, without.top, without.empty) == (
+            with_terms.label, with_terms.confidence, with_terms.top, with_terms.empty
+        )
+        assert without.terms == []
+    assert any(p.terms for p in explained)
+
+
 def test_products_are_optional(seed_model):
     with_product = seed_model.predict(["苹果烂了好几个"], ["水果"])[0]
     without = seed_model.predict(["苹果烂了好几个"])[0]

@@ -58,7 +58,9 @@ class Command(BaseCommand):
             with tqdm(total=len(rows), desc="classify", unit="text", file=sys.stderr, leave=False) as bar:
                 for start in range(0, len(rows), BATCH_SIZE):
                     batch = rows[start : start + BATCH_SIZE]
-                    predictions = model.predict([r["text"] for r in batch], [r.get("product") for r in batch])
+                    predictions = model.predict(
+                        [r["text"] for r in batch], [r.get("product") for r in batch], explain=False
+                    )
                     for row, prediction in zip(batch, predictions):
                         result = dict(row)
                         result["category"] = prediction.label
