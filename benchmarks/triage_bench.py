@@ -68,7 +68,7 @@ if os.environ.get("BENCH_WORKER") == "1":
             classes = state["model"].classes_
             from django.db import connection, transaction
 
-            from issues.services.bulk_sql import rows_table
+            from feedback.bulk_sql import rows_table
 
             now = timezone.now()
             rows = []

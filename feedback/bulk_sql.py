@@ -1,4 +1,4 @@
-"""Set-based SQL for the hot path of grouping: one statement per batch, not one per row.
+"""Set-based SQL for the hot paths (triage, grouping): one statement per batch, not one per row.
 
 PostgreSQL gets arrays (``unnest(%s::bigint[], ...)``, ``= ANY(%s)``): a handful of
 parameters however big the batch, which keeps psycopg's client-side query

@@ -6,6 +6,8 @@ the review queue; otherwise the predicted category is applied.
 """
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -14,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from .bulk_sql import in_values, rows_table
 from .classifiers import (
     LabelledExample,
     ModelLoadError,
@@ -69,7 +72,20 @@ def get_predictor() -> TriageModel:
     with _cache_lock:
         model = _load_or_recover(store)
         _cache = _Loaded(store.root, model.version, model)
+        _freeze_long_lived_objects()
         return model
+
+
+def _freeze_long_lived_objects() -> None:
+    """Move everything alive now (Django, the model, jieba) out of the cyclic collector's sight.
+
+    Each batch prediction allocates many short-lived lists; without this the full
+    collections they trigger re-scan every long-lived object in the process, which
+    cost about a tenth of batch throughput (benchmarks/classifier_bench.py). Frozen
+    objects are still freed by reference counting when a new model replaces them.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _load_or_recover(store: ModelStore) -> TriageModel:
@@ -115,29 +131,31 @@ _PREDICTION_FIELDS = [
 ]
 
 
-def _apply(
-    ticket: Ticket, prediction: Prediction, version: str, categories: dict[str, Category], *, save: bool = True
-) -> str:
-    """Write a prediction onto a (locked) ticket and return the logged reason."""
-    ticket.predicted_category = categories.get(prediction.label)
+def _outcome(prediction: Prediction, categories: dict[str, Category]) -> tuple[Category | None, str, str]:
+    """Decide what a prediction does to a ticket: (predicted category, triage status, logged reason)."""
+    predicted = categories.get(prediction.label)
+    threshold = category_threshold(prediction.label)
+    if predicted is None:
+        return None, TriageStatus.NEEDS_REVIEW, f"predicted code {prediction.label!r} is not an active category"
+    if prediction.empty:
+        return predicted, TriageStatus.NEEDS_REVIEW, "nothing to classify after normalisation (empty, emoji or punctuation)"
+    if prediction.confidence >= threshold:
+        return predicted, TriageStatus.CLASSIFIED, f"{prediction.label} at {prediction.confidence:.2f} >= {threshold:.2f}"
+    return predicted, TriageStatus.NEEDS_REVIEW, f"{prediction.label} at {prediction.confidence:.2f} < {threshold:.2f}"
+
+
+def _apply(ticket: Ticket, prediction: Prediction, version: str, categories: dict[str, Category]) -> str:
+    """Write a prediction onto a (locked) ticket, save it and return the logged reason."""
+    predicted, outcome, reason = _outcome(prediction, categories)
+    ticket.predicted_category = predicted
     ticket.prediction_confidence = prediction.confidence
     ticket.prediction_top = [[code, probability] for code, probability in prediction.top]
     ticket.prediction_terms = [[term, weight] for term, weight in prediction.terms]
     ticket.model_version = version
     ticket.classified_at = timezone.now()
-    threshold = category_threshold(prediction.label)
-    if ticket.predicted_category is None:
-        outcome, reason = TriageStatus.NEEDS_REVIEW, f"predicted code {prediction.label!r} is not an active category"
-    elif prediction.empty:
-        outcome, reason = TriageStatus.NEEDS_REVIEW, "nothing to classify after normalisation (empty, emoji or punctuation)"
-    elif prediction.confidence >= threshold:
-        outcome, reason = TriageStatus.CLASSIFIED, f"{prediction.label} at {prediction.confidence:.2f} >= {threshold:.2f}"
-    else:
-        outcome, reason = TriageStatus.NEEDS_REVIEW, f"{prediction.label} at {prediction.confidence:.2f} < {threshold:.2f}"
     ticket.triage_status = outcome
-    ticket.category = ticket.predicted_category if outcome == TriageStatus.CLASSIFIED else None
-    if save:
-        ticket.save(update_fields=_PREDICTION_FIELDS)
+    ticket.category = predicted if outcome == TriageStatus.CLASSIFIED else None
+    ticket.save(update_fields=_PREDICTION_FIELDS)
     return reason
 
 
@@ -171,30 +189,56 @@ def ticket_classify(*, ticket_id: int) -> Ticket:
 
 
 def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
-    """Classify many tickets with one batch prediction; return how many were updated."""
-    tickets = list(
-        Ticket.objects.filter(pk__in=list(ticket_ids)).exclude(triage_status=TriageStatus.CONFIRMED).select_related("product")
+    """Classify many tickets with one batch prediction and one UPDATE; return how many were updated.
+
+    Confirmed tickets are skipped, also when an agent confirms one while the
+    batch is being predicted: the UPDATE re-checks the status row by row.
+    """
+    rows = list(
+        Ticket.objects.filter(in_values("pk", list(ticket_ids)))
+        .exclude(triage_status=TriageStatus.CONFIRMED)
+        .order_by("pk")
+        .values_list("pk", "text", "product__product_category")
     )
-    if not tickets:
+    if not rows:
         return 0
     model = get_predictor()
     version = model.version
-    predictions = model.predict(
-        [mask_phone_numbers(t.text) for t in tickets], [_product_category(t) for t in tickets]
-    )
+    predictions = model.predict([mask_phone_numbers(text) for _, text, _ in rows], [product for _, _, product in rows])
     categories = _active_categories()
-    by_id = dict(zip([t.pk for t in tickets], predictions))
-    changed: list[Ticket] = []
-    with transaction.atomic():
-        for ticket in Ticket.objects.select_for_update(of=("self",)).filter(pk__in=list(by_id)).select_related("product").order_by("pk"):
-            if ticket.triage_status == TriageStatus.CONFIRMED:
-                continue
-            reason = _apply(ticket, by_id[ticket.pk], version, categories, save=False)
-            logger.debug("ticket %s -> %s (%s)", ticket.pk, ticket.triage_status, reason)
-            changed.append(ticket)
-        # One UPDATE statement per chunk instead of one per ticket.
-        Ticket.objects.bulk_update(changed, _PREDICTION_FIELDS, batch_size=500)
-        updated = [ticket.pk for ticket in changed]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    values = []
+    for (ticket_id, _, _), prediction in zip(rows, predictions):
+        predicted, outcome, reason = _outcome(prediction, categories)
+        logger.debug("ticket %s -> %s (%s)", ticket_id, outcome, reason)
+        predicted_id = predicted.pk if predicted else None
+        values.append((
+            ticket_id,
+            predicted_id,
+            prediction.confidence,
+            json.dumps([[code, probability] for code, probability in prediction.top], ensure_ascii=False),
+            json.dumps([[term, weight] for term, weight in prediction.terms], ensure_ascii=False),
+            str(outcome),
+            predicted_id if outcome == TriageStatus.CLASSIFIED else None,
+        ))
+    table = Ticket._meta.db_table
+    source, params = rows_table(
+        ["id", "predicted", "confidence", "top", "terms", "status", "category"],
+        ["bigint", "bigint", "float8", "text", "text", "text", "bigint"],
+        values,
+    )
+    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    # Django's bulk_update builds a CASE per field and row: it cost ~80 % of a triage batch
+    # (cProfile of benchmarks/triage_bench.py). One UPDATE ... FROM costs a few milliseconds.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET predicted_category_id = v.predicted, prediction_confidence = v.confidence, "
+            f"prediction_top = v.top{json_cast}, prediction_terms = v.terms{json_cast}, model_version = %s, "
+            f"classified_at = %s, triage_status = v.status, category_id = v.category "
+            f"FROM {source} WHERE {table}.id = v.id AND {table}.triage_status <> %s RETURNING {table}.id",
+            [version, now, *params, TriageStatus.CONFIRMED.value],
+        )
+        updated = sorted(row[0] for row in cursor.fetchall())
     logger.info("classified %d tickets with model %s", len(updated), version)
     if attach and updated:
         _after_categories_change(updated)

@@ -21,6 +21,7 @@ from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from feedback.bulk_sql import in_values, rows_table
 from feedback.models import Category, Ticket
 
 from ..conf import issue_setting
@@ -35,7 +36,6 @@ from ..models import (
     ScopeType,
 )
 from ..scoping import TICKET_FIELDS, IssueKey, issue_key_for, scope_rules
-from .bulk_sql import in_values, rows_table
 from .sla import sla_due_times
 
 logger = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from feedback.bulk_sql import in_values
 from feedback.models import Category, Ticket
 
 from ..conf import issue_setting
-from .bulk_sql import in_values
 from ..models import OPEN_STATUSES, ActivityVerb, DepartmentSource, Issue, IssueActivity, RoutingRule
 
 logger = logging.getLogger(__name__)

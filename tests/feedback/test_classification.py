@@ -132,10 +132,36 @@ def test_batch_classification_matches_single_classification(model_dir):
     batch = [TicketFactory(text=t) for t in texts]
     single = [TicketFactory(text=t) for t in texts]
     assert tickets_classify(ticket_ids=[t.pk for t in batch]) == 3
+    fields = (
+        "predicted_category_id", "triage_status", "category_id", "prediction_confidence",
+        "prediction_top", "prediction_terms", "model_version",
+    )
     for b, s in zip(batch, single):
         b.refresh_from_db()
         s = ticket_classify(ticket_id=s.pk)
-        assert (b.predicted_category_id, b.triage_status, b.prediction_top) == (s.predicted_category_id, s.triage_status, s.prediction_top)
+        assert [getattr(b, f) for f in fields] == [getattr(s, f) for f in fields]
+        assert b.prediction_terms and b.classified_at is not None
+
+
+@pytest.mark.django_db
+def test_batch_classification_leaves_a_ticket_confirmed_while_predicting_alone(model_dir, monkeypatch):
+    agent = UserFactory()
+    tickets = [TicketFactory(text=CLEAR_LOGISTICS), TicketFactory(text="客服一直不回复消息")]
+    model = get_predictor()
+    original = model.predict
+
+    def confirm_during_prediction(texts, products=None):
+        # An agent confirms the first ticket after the batch has read it, before it is written.
+        ticket_confirm_category(ticket=tickets[0], category=category("price"), user=agent)
+        return original(texts, products)
+
+    monkeypatch.setattr(model, "predict", confirm_during_prediction)
+    assert tickets_classify(ticket_ids=[t.pk for t in tickets]) == 1
+    tickets[0].refresh_from_db()
+    tickets[1].refresh_from_db()
+    assert tickets[0].triage_status == TriageStatus.CONFIRMED and tickets[0].category == category("price")
+    assert tickets[0].predicted_category is None
+    assert tickets[1].triage_status in (TriageStatus.CLASSIFIED, TriageStatus.NEEDS_REVIEW)
 
 
 @pytest.mark.django_db
