@@ -42,7 +42,7 @@ def fit_and_score(train, train_docs, test, test_docs, pool_docs, labels):
 
 
 def _predict_documents(model: TriageModel, documents):
-    return model.predict_documents(documents)
+    return model.predict_documents(documents, explain=False)
 
 
 def main() -> None:

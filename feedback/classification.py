@@ -10,7 +10,8 @@ import gc
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,25 +246,56 @@ def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
     return len(updated)
 
 
+_CONFIRM_FIELDS = ("confirmed_category", "confirmed_by", "confirmed_at", "category", "triage_status", "issue")
+
+
 def ticket_confirm_category(*, ticket: Ticket, category: Category, user: Any = None) -> Ticket:
     """Record an agent's confirmation or correction: the ticket's category and a training label."""
+    tickets_confirm_categories(confirmations={ticket.pk: category}, user=user)
+    ticket.refresh_from_db(fields=_CONFIRM_FIELDS)
+    return ticket
+
+
+def tickets_confirm_categories(*, confirmations: Mapping[int, Category], user: Any = None) -> int:
+    """Confirm or correct many tickets at once (one transaction, one regrouping); return how many.
+
+    Each ticket gets its category, the CONFIRMED status and a training label
+    that remembers the category it had before.
+    """
+    if not confirmations:
+        return 0
+    labelled_by = user if getattr(user, "is_authenticated", False) else None
+    now = timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        previous = locked.category
-        locked.confirmed_category = category
-        locked.confirmed_by = user if getattr(user, "is_authenticated", False) else None
-        locked.confirmed_at = timezone.now()
-        locked.category = category
-        locked.triage_status = TriageStatus.CONFIRMED
-        locked.save(update_fields=["confirmed_category", "confirmed_by", "confirmed_at", "category", "triage_status"])
-        CategoryLabel.objects.create(
-            ticket=locked, category=category, previous_category=previous, labelled_by=locked.confirmed_by
+        previous = dict(
+            Ticket.objects.select_for_update()
+            .filter(in_values("pk", list(confirmations)))
+            .order_by("pk")
+            .values_list("pk", "category_id")
         )
-    logger.info("ticket %s confirmed as %s (was %s)", ticket.pk, category.code, previous.code if previous else None)
-    _after_category_change(locked)
-    for field in ("confirmed_category", "confirmed_by", "confirmed_at", "category", "triage_status"):
-        setattr(ticket, field, getattr(locked, field))
-    return locked
+        by_category: dict[int, list[int]] = defaultdict(list)
+        for ticket_id in previous:
+            by_category[confirmations[ticket_id].pk].append(ticket_id)
+        for category_id, ticket_ids in by_category.items():
+            Ticket.objects.filter(in_values("pk", ticket_ids)).update(
+                confirmed_category_id=category_id, confirmed_by=labelled_by, confirmed_at=now,
+                category_id=category_id, triage_status=TriageStatus.CONFIRMED,
+            )
+        CategoryLabel.objects.bulk_create(
+            [
+                CategoryLabel(
+                    ticket_id=ticket_id, category=confirmations[ticket_id],
+                    previous_category_id=previous_id, labelled_by=labelled_by,
+                )
+                for ticket_id, previous_id in previous.items()
+            ],
+            batch_size=500,
+        )
+    for ticket_id, previous_id in previous.items():
+        logger.info("ticket %s confirmed as %s (was category id %s)", ticket_id, confirmations[ticket_id].code, previous_id)
+    if previous:
+        _after_categories_change(sorted(previous))
+    return len(previous)
 
 
 def _after_category_change(ticket: Ticket) -> None:

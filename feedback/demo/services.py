@@ -11,12 +11,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
-from feedback.models import Product, Ticket
+from feedback.models import Category, Product, Ticket, TriageStatus
 from feedback.services import TicketInput, ticket_validate, tickets_bulk_create
 from issues.models import Department
 
@@ -182,6 +184,30 @@ def demo_tickets_triage(
         run(batch)
     result.statuses = dict(ticket_counts_by("triage_status"))
     return result
+
+
+REVIEWING_AGENT = "agent"
+
+
+def demo_review_queue_work(*, plan: Iterable[PlannedTicket], before: date) -> int:
+    """Do what agents did on the days before ``before``: confirm every ticket in the review queue.
+
+    Each ticket is confirmed as the category its text was written for, through the
+    same service as the review page. Today's review queue is left for the agent
+    who logs in. Returns how many tickets were confirmed.
+    """
+    from feedback.classification import tickets_confirm_categories
+
+    written_for = {(p.text, p.received_at): p.category for p in plan}
+    categories = {c.code: c for c in Category.objects.filter(is_active=True)}
+    queue = demo_tickets().filter(triage_status=TriageStatus.NEEDS_REVIEW).values_list("pk", "text", "received_at")
+    confirmations = {}
+    for ticket_id, text, received_at in queue:
+        code = written_for.get((text, received_at))
+        if code in categories and timezone.localdate(received_at) < before:
+            confirmations[ticket_id] = categories[code]
+    agent = User.objects.get(username=REVIEWING_AGENT)
+    return tickets_confirm_categories(confirmations=confirmations, user=agent)
 
 
 def ticket_counts_by(field: str) -> Counter:

@@ -312,3 +312,40 @@ def test_a_broken_classifier_leaves_tickets_pending_and_stops_early(fast_passwor
 
     assert len(calls) == 3  # five batches of ten; gives up after three failures with none succeeding
     assert Ticket.objects.filter(triage_status=TriageStatus.PENDING).count() == 50
+
+
+@pytest.mark.django_db
+def test_review_queue_work_confirms_earlier_tickets_as_written_and_leaves_today(fast_passwords):
+    from django.utils import timezone
+
+    from feedback.demo.services import (
+        demo_products_ensure,
+        demo_review_queue_work,
+        demo_tickets_create,
+        demo_users_ensure,
+    )
+    from feedback.models import CategoryLabel
+
+    now = timezone.localtime()
+    demo_users_ensure()
+    products, _ = demo_products_ensure()
+    planned = ticket_plan(now=now, total=200)
+    demo_tickets_create(plan=planned, products=products)
+    Ticket.objects.update(triage_status=TriageStatus.NEEDS_REVIEW)
+    today = now.date()
+    earlier = [p for p in planned if timezone.localdate(p.received_at) < today]
+    assert 0 < len(earlier) < len(planned)
+
+    assert demo_review_queue_work(plan=planned, before=today) == len(earlier)
+
+    written_for = {(p.text, p.received_at): p.category for p in planned}
+    for ticket in Ticket.objects.select_related("category", "confirmed_by"):
+        if timezone.localdate(ticket.received_at) < today:
+            assert ticket.triage_status == TriageStatus.CONFIRMED
+            assert ticket.category.code == written_for[(ticket.text, ticket.received_at)]
+            assert ticket.confirmed_by.username == "agent"
+        else:
+            assert ticket.triage_status == TriageStatus.NEEDS_REVIEW and ticket.category is None
+    assert CategoryLabel.objects.filter(labelled_by__username="agent").count() == len(earlier)
+    # Issues follow the confirmed categories.
+    assert not Ticket.objects.filter(triage_status=TriageStatus.CONFIRMED, issue__isnull=True).exists()

@@ -18,6 +18,7 @@ from feedback.demo.services import (
     demo_reset,
     demo_tickets,
     demo_tickets_create,
+    demo_review_queue_work,
     demo_tickets_triage,
     demo_users_ensure,
     ticket_counts_by,
@@ -115,6 +116,7 @@ Demo logins (username, password, role):
             self._triage(new_ids)
 
         if new_ids and not no_triage:
+            self._review(plan, today=now.date())
             self._library()
         if new_ids or reset:
             self._impact(seed=seed, now=now, triaged=bool(new_ids) and not no_triage)
@@ -144,6 +146,30 @@ Demo logins (username, password, role):
                 f"Triage failed for {result.failed} tickets, left pending; first error: {result.first_error}"
                 + (" (stopped early: every attempt failed)" if result.stopped_early else "")
             )
+
+    def _review(self, plan, *, today) -> None:
+        """Agents cleared the review queue every day before today, and the nightly retrain learned from them."""
+        from feedback.classification import model_train
+
+        started = time.perf_counter()
+        confirmed = demo_review_queue_work(plan=plan, before=today)
+        self.stdout.write(
+            f"Review queue: {confirmed} tickets from before today confirmed by agent "
+            f"in {time.perf_counter() - started:.1f} s; today's are left to review."
+        )
+        if not confirmed:
+            return
+        started = time.perf_counter()
+        with tqdm(total=1, desc="Retraining", unit="step", file=sys.stderr, leave=False) as bar:
+
+            def progress(done: int, total: int, stage: str) -> None:
+                bar.total = total
+                bar.set_postfix_str(stage)
+                bar.n = done
+                bar.refresh()
+
+            result = model_train(progress=progress)
+        self.stdout.write(f"Model retrained on the agents' labels in {time.perf_counter() - started:.1f} s: {result.reason}")
 
     def _library(self) -> None:
         """Run the library's periodic work now, so a newcomer sees counts, spikes and sub-themes at once."""
