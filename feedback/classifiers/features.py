@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .text import PreparedText, display_term, prepare
+from .text import PreparedText, char_ngram_code, char_ngram_codes, char_ngram_text, display_term, prepare
 
 # Free-text product categories name the same thing many ways; a shared token lets
 # 蒙牛 tickets learn from 牛奶 examples.
@@ -63,77 +63,96 @@ def _word_grams(document: Document) -> list[str]:
 
 
 class Featurizer:
-    """TF-IDF with sublinear term frequency, L2-normalised separately per block (words, characters)."""
+    """TF-IDF with sublinear term frequency, L2-normalised separately per block (words, characters).
+
+    Word features live in a dict. Character n-gram features are integer codes
+    (text.char_ngram_codes) in a sorted array, looked up for a whole batch at once.
+    """
 
     def __init__(self, *, min_df: int = 1, max_features: int = 250_000, char_weight: float = 1.0) -> None:
         self.min_df = min_df
         self.max_features = max_features
         self.char_weight = char_weight
         self.word_vocabulary: dict[str, int] = {}
-        self.char_vocabulary: dict[str, int] = {}
+        # Sorted n-gram codes and, for each, its feature index.
+        self.char_codes = np.zeros(0, dtype=np.uint64)
+        self.char_index = np.zeros(0, dtype=np.int32)
         self.idf = np.zeros(0, dtype=np.float32)
         self._names: tuple[np.ndarray, list[str]] | None = None
 
     @property
     def n_features(self) -> int:
-        return len(self.word_vocabulary) + len(self.char_vocabulary)
+        return len(self.word_vocabulary) + len(self.char_codes)
 
     def fit(self, documents: Sequence[Document]) -> Featurizer:
         """Learn the vocabulary and inverse document frequencies."""
         word_df: Counter[str] = Counter()
-        char_df: Counter[str] = Counter()
         for document in documents:
             word_df.update(set(_word_grams(document)))
-            char_df.update(set(document.prepared.chars))
+        char_grams, char_counts = _char_document_frequencies(documents)
         # Rare features split the budget between the blocks in proportion to their size.
         kept_words = [(g, n) for g, n in word_df.items() if n >= self.min_df or g.startswith(PRODUCT_PREFIX)]
-        kept_chars = [(g, n) for g, n in char_df.items() if n >= self.min_df]
-        total = len(kept_words) + len(kept_chars)
+        frequent = char_counts >= self.min_df
+        char_grams, char_counts = char_grams[frequent], char_counts[frequent]
+        total = len(kept_words) + len(char_grams)
         if total > self.max_features:
             word_budget = int(self.max_features * len(kept_words) / total)
             kept_words = sorted(kept_words, key=lambda item: (-item[1], item[0]))[:word_budget]
-            kept_chars = sorted(kept_chars, key=lambda item: (-item[1], item[0]))[: self.max_features - word_budget]
+            # Most frequent first, ties by code; then back in code order for searchsorted.
+            keep = np.lexsort((char_grams, -char_counts))[: self.max_features - word_budget]
+            keep.sort()
+            char_grams, char_counts = char_grams[keep], char_counts[keep]
         kept_words.sort()
-        kept_chars.sort()
         self.word_vocabulary = {gram: index for index, (gram, _) in enumerate(kept_words)}
-        offset = len(kept_words)
-        self.char_vocabulary = {gram: offset + index for index, (gram, _) in enumerate(kept_chars)}
+        self.char_codes = char_grams
+        self.char_index = np.arange(len(kept_words), len(kept_words) + len(char_grams), dtype=np.int32)
         n_documents = len(documents)
-        frequencies = np.array([n for _, n in kept_words] + [n for _, n in kept_chars], dtype=np.float64)
+        frequencies = np.concatenate([np.array([n for _, n in kept_words], dtype=np.float64), char_counts.astype(np.float64)])
         self.idf = (np.log((1 + n_documents) / (1 + frequencies)) + 1.0).astype(np.float32)
         self._names = None
         return self
 
     def transform(self, documents: Sequence[Document]) -> sp.csr_matrix:
         """Turn documents into a CSR matrix of block-normalised TF-IDF values."""
-        word_get = self.word_vocabulary.get
-        char_get = self.char_vocabulary.get
-        indices: list[int] = []
-        lengths: list[int] = []
-        for document in documents:
-            before = len(indices)
-            indices += [i for i in map(word_get, _word_grams(document)) if i is not None]
-            indices += [i for i in map(char_get, document.prepared.chars) if i is not None]
-            lengths.append(len(indices) - before)
         n_rows = len(documents)
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
+        word_get = self.word_vocabulary.get
+        word_columns: list[int] = []
+        word_counts: list[int] = []
+        for document in documents:
+            before = len(word_columns)
+            word_columns += [i for i in map(word_get, _word_grams(document)) if i is not None]
+            word_counts.append(len(word_columns) - before)
+        word_rows = np.repeat(np.arange(n_rows, dtype=np.int64), word_counts)
+        codes, char_rows = char_ngram_codes([d.prepared.normalized if not d.empty else "" for d in documents])
+        char_columns = self._char_columns(codes)
+        known = char_columns >= 0
+        rows = np.concatenate([word_rows, char_rows[known]])
+        columns = np.concatenate([np.asarray(word_columns, dtype=np.int64), char_columns[known]])
+        # COO to CSR adds up repeated (row, column) pairs: the term counts.
         matrix = sp.csr_matrix(
-            (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
-            shape=(n_rows, self.n_features),
+            (np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(n_rows, self.n_features)
         )
         matrix.sum_duplicates()
         if matrix.nnz == 0:
             return matrix
         data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
         is_char = matrix.indices >= len(self.word_vocabulary)
-        rows = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
-        block = rows * 2 + is_char
+        row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+        block = row_of * 2 + is_char
         norms = np.sqrt(np.bincount(block, weights=data * data, minlength=2 * n_rows))
         data = data / norms[block]
         data[is_char] *= self.char_weight
         matrix.data = data.astype(np.float32)
         return matrix
+
+    def _char_columns(self, codes: np.ndarray) -> np.ndarray:
+        """Return each code's feature index, or -1 for n-grams outside the vocabulary."""
+        if not len(self.char_codes) or not len(codes):
+            return np.full(len(codes), -1, dtype=np.int64)
+        positions = np.searchsorted(self.char_codes, codes)
+        positions[positions == len(self.char_codes)] = 0
+        found = self.char_codes[positions] == codes
+        return np.where(found, self.char_index[positions], -1).astype(np.int64)
 
     def feature_name(self, index: int) -> str:
         """Return the readable name of a feature (placeholders shown as [订单号] etc.)."""
@@ -148,17 +167,43 @@ class Featurizer:
         if self._names is None:
             ids: dict[str, int] = {}
             name_ids = np.zeros(self.n_features, dtype=np.int64)
-            for vocabulary in (self.word_vocabulary, self.char_vocabulary):
-                for gram, position in vocabulary.items():
-                    name_ids[position] = ids.setdefault(display_term(gram), len(ids))
+            for gram, position in self.word_vocabulary.items():
+                name_ids[position] = ids.setdefault(display_term(gram), len(ids))
+            for code, position in zip(self.char_codes.tolist(), self.char_index.tolist()):
+                name_ids[position] = ids.setdefault(display_term(char_ngram_text(code)), len(ids))
             self._names = (name_ids, list(ids))
         return self._names
 
     def __getstate__(self) -> dict:
         state = {slot: getattr(self, slot) for slot in ("min_df", "max_features", "char_weight")}
-        state.update(word_vocabulary=self.word_vocabulary, char_vocabulary=self.char_vocabulary, idf=self.idf)
+        state.update(
+            word_vocabulary=self.word_vocabulary, char_codes=self.char_codes, char_index=self.char_index, idf=self.idf
+        )
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        old_vocabulary = state.pop("char_vocabulary", None)
+        if old_vocabulary is not None:  # a model stored before the n-grams became integer codes
+            pairs = sorted((char_ngram_code(gram), index) for gram, index in old_vocabulary.items())
+            state["char_codes"] = np.array([code for code, _ in pairs], dtype=np.uint64)
+            state["char_index"] = np.array([index for _, index in pairs], dtype=np.int32)
         self.__dict__.update(state)
         self._names = None
+
+
+def _char_document_frequencies(documents: Sequence[Document], chunk: int = 5000) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct character n-gram codes (sorted) and in how many documents each occurs."""
+    per_chunk: list[np.ndarray] = []
+    for start in range(0, len(documents), chunk):
+        batch = documents[start : start + chunk]
+        codes, owners = char_ngram_codes([d.prepared.normalized if not d.empty else "" for d in batch])
+        # One occurrence per (document, code): sort by both and keep the first of each run.
+        order = np.lexsort((codes, owners))
+        codes, owners = codes[order], owners[order]
+        first = np.ones(len(codes), dtype=bool)
+        first[1:] = (codes[1:] != codes[:-1]) | (owners[1:] != owners[:-1])
+        per_chunk.append(codes[first])
+    if not per_chunk:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(per_chunk), return_counts=True)

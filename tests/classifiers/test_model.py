@@ -128,3 +128,25 @@ def test_training_examples_are_learned_even_against_the_seed():
     seed = load_seed()
     model = TriageModel().fit(seed + [LabelledExample(text, "wrong_or_missing")])
     assert model.predict([text])[0].label == "wrong_or_missing"
+
+
+def test_a_featurizer_stored_with_string_char_ngrams_still_loads(seed_model):
+    """Models stored before character n-grams became integer codes keep working after an upgrade."""
+    from feedback.classifiers.features import Featurizer, make_documents
+    from feedback.classifiers.text import char_ngram_text
+
+    current = seed_model.featurizer
+    old_state = {
+        "min_df": current.min_df, "max_features": current.max_features, "char_weight": current.char_weight,
+        "word_vocabulary": current.word_vocabulary, "idf": current.idf,
+        "char_vocabulary": {
+            char_ngram_text(code): index for code, index in zip(current.char_codes.tolist(), current.char_index.tolist())
+        },
+    }
+    loaded = Featurizer.__new__(Featurizer)
+    loaded.__setstate__(old_state)
+    documents = make_documents([t for t, _, _ in CLEAR], [p for _, p, _ in CLEAR])
+    assert (loaded.transform(documents) != current.transform(documents)).nnz == 0
+    assert [loaded.feature_name(i) for i in range(0, current.n_features, 97)] == [
+        current.feature_name(i) for i in range(0, current.n_features, 97)
+    ]

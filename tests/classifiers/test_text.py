@@ -6,6 +6,9 @@ from feedback.classifiers.text import (
     PHONE,
     TRACKING,
     URL,
+    char_ngram_code,
+    char_ngram_codes,
+    char_ngram_text,
     char_ngrams,
     has_content,
     mask_phone_numbers,
@@ -94,3 +97,28 @@ def test_empty_after_normalisation_has_no_content():
 def test_char_ngrams_stay_inside_clauses():
     grams = char_ngrams("太慢,没到")
     assert "太慢" in grams and "慢没" not in grams and "没到" in grams
+
+
+def test_char_ngram_codes_are_the_char_ngrams_of_each_text_in_a_batch():
+    from collections import Counter
+
+    texts = [
+        normalize(raw)
+        for raw in [
+            "太慢,没到", "", "😡😡", "快递单号SF1234567890查不到！！订单号123456789012",
+            "The parcel arrived broken", "手機用了兩天就死機", "a", "漏液漏液漏液漏液", "http://x.com 看看",
+        ]
+    ]
+    codes, owners = char_ngram_codes(texts)
+    found = [Counter() for _ in texts]
+    for code, owner in zip(codes.tolist(), owners.tolist()):
+        found[owner][char_ngram_text(code)] += 1
+    assert found == [Counter(char_ngrams(text)) for text in texts]
+    # No n-gram spans two texts of the batch.
+    assert "到a" not in found[5] and not found[1]
+
+
+def test_char_ngram_codes_round_trip_and_keep_sizes_apart():
+    for gram in ["漏", "漏液", "不新鲜", "a", "ab", "abc", URL, URL + "a"]:
+        assert char_ngram_text(char_ngram_code(gram)) == gram
+    assert char_ngram_code("鲜") < char_ngram_code("0a") < char_ngram_code("00a")
