@@ -143,8 +143,12 @@ class CategoryLabel(models.Model):
         ordering = ["-created_at"]
 
 
-class ImportJob(models.Model):
-    """A bulk import of a CSV/XLSX export, run by a Celery task and watched by its progress bar."""
+class ImportJobBase(models.Model):
+    """What every file import shows while it runs: status, progress, row errors and warnings.
+
+    Ticket imports (ImportJob) and sales imports (impact.SalesImportJob) add their
+    file and their own counters; both use the same progress page and bar.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
@@ -152,15 +156,10 @@ class ImportJob(models.Model):
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
 
-    file = models.FileField(upload_to="imports/%Y/%m/")
     original_name = models.CharField(max_length=255)
-    source = models.CharField(_("来源系统"), max_length=40, blank=True)
-    column_mapping = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     processed_rows = models.PositiveIntegerField(default=0)
-    imported = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     # [{"row": 7, "field": "内容", "message": "..."}], capped so a broken file cannot bloat the row.
     errors = models.JSONField(default=list, blank=True)
@@ -171,6 +170,7 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
 
     @property
@@ -180,3 +180,20 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportJob(ImportJobBase):
+    """A bulk import of a CSV/XLSX export, run by a Celery task and watched by its progress bar."""
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    source = models.CharField(_("来源系统"), max_length=40, blank=True)
+    column_mapping = models.JSONField(default=dict, blank=True)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+
+    class Meta(ImportJobBase.Meta):
+        pass

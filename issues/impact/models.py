@@ -1,9 +1,10 @@
 """Orders, returns, daily metrics and the measured impact of each fix."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from feedback.models import ImportJobBase
 
 
 def rate_or_none(events: int | None, exposure: int | None, per: int = 1) -> float | None:
@@ -222,41 +223,12 @@ class ReturnSpike(models.Model):
         return self.return_rate / self.baseline_rate if self.baseline_rate else None
 
 
-class SalesImportJob(models.Model):
+class SalesImportJob(ImportJobBase):
     """An uploaded orders/returns file; small ones import during the upload, large ones in Celery."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("导入中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
-
     file = models.FileField(upload_to="sales-imports/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total_rows = models.PositiveIntegerField(null=True, blank=True)
-    processed_rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    warnings = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(100, int(self.processed_rows * 100 / self.total_rows))
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+    class Meta(ImportJobBase.Meta):
+        pass
