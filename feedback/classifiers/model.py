@@ -270,7 +270,8 @@ class TriageModel:
         if not documents:
             return []
         X = self.featurizer.transform(documents)
-        probabilities = softmax(self._decision(X) * self.temperature, axis=1)
+        # float64 before rounding: a rounded float32 prints as 0.9125000238418579.
+        probabilities = softmax(self._decision(X) * self.temperature, axis=1).astype(np.float64)
         chosen = probabilities.argmax(axis=1)
         order = np.argsort(-probabilities, axis=1)[:, :TOP_K]
         top_values = np.take_along_axis(probabilities, order, axis=1).round(4).tolist()

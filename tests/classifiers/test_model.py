@@ -28,6 +28,9 @@ def test_predict_returns_a_prediction_per_text_with_calibrated_top_three(seed_mo
         assert prediction.label in CATEGORY_CODES
         assert len(prediction.top) == 3
         assert prediction.top[0] == (prediction.label, prediction.confidence)
+        # Four decimals, as written to tickets and the classify command's output (no float32 noise).
+        assert all(repr(p) == repr(round(p, 4)) and len(repr(p)) <= 6 for _, p in prediction.top)
+        assert all(repr(w) == repr(round(w, 4)) for _, w in prediction.terms)
         probabilities = [p for _, p in prediction.top]
         assert probabilities == sorted(probabilities, reverse=True)
         assert 0 < sum(probabilities) <= 1.0001
