@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 # Self-training reads at most this many recent unconfirmed tickets (memory and time stay bounded).
 UNLABELLED_LIMIT = 20_000
+# Rows per UPDATE statement when a batch of predictions is written.
+UPDATE_CHUNK = 1000
 
 
 def model_store() -> ModelStore:
@@ -85,6 +87,7 @@ def _freeze_long_lived_objects() -> None:
     cost about a tenth of batch throughput (benchmarks/classifier_bench.py). Frozen
     objects are still freed by reference counting when a new model replaces them.
     """
+    gc.unfreeze()  # what an earlier freeze kept and has since become garbage is collected now
     gc.collect()
     gc.freeze()
 
@@ -223,23 +226,30 @@ def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
             predicted_id if outcome == TriageStatus.CLASSIFIED else None,
         ))
     table = Ticket._meta.db_table
-    source, params = rows_table(
-        ["id", "predicted", "confidence", "top", "terms", "status", "category"],
-        ["bigint", "bigint", "float8", "text", "text", "text", "bigint"],
-        values,
-    )
     json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    updated: list[int] = []
     # Django's bulk_update builds a CASE per field and row: it cost ~80 % of a triage batch
     # (cProfile of benchmarks/triage_bench.py). One UPDATE ... FROM costs a few milliseconds.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET predicted_category_id = v.predicted, prediction_confidence = v.confidence, "
-            f"prediction_top = v.top{json_cast}, prediction_terms = v.terms{json_cast}, model_version = %s, "
-            f"classified_at = %s, triage_status = v.status, category_id = v.category "
-            f"FROM {source} WHERE {table}.id = v.id AND {table}.triage_status <> %s RETURNING {table}.id",
-            [version, now, *params, TriageStatus.CONFIRMED.value],
-        )
-        updated = sorted(row[0] for row in cursor.fetchall())
+        # Lock in id order first, as grouping and confirmation do: an UPDATE alone locks rows in
+        # the plan's order, and two batches locking in different orders can deadlock.
+        list(Ticket.objects.select_for_update().filter(in_values("pk", [v[0] for v in values])).order_by("pk").values_list("pk"))
+        # Chunks keep SQLite under its limit on query parameters (7 a row here).
+        for start in range(0, len(values), UPDATE_CHUNK):
+            source, params = rows_table(
+                ["id", "predicted", "confidence", "top", "terms", "status", "category"],
+                ["bigint", "bigint", "float8", "text", "text", "text", "bigint"],
+                values[start : start + UPDATE_CHUNK],
+            )
+            cursor.execute(
+                f"UPDATE {table} SET predicted_category_id = v.predicted, prediction_confidence = v.confidence, "
+                f"prediction_top = v.top{json_cast}, prediction_terms = v.terms{json_cast}, model_version = %s, "
+                f"classified_at = %s, triage_status = v.status, category_id = v.category "
+                f"FROM {source} WHERE {table}.id = v.id AND {table}.triage_status <> %s RETURNING {table}.id",
+                [version, now, *params, TriageStatus.CONFIRMED.value],
+            )
+            updated += [row[0] for row in cursor.fetchall()]
+    updated.sort()
     logger.info("classified %d tickets with model %s", len(updated), version)
     if attach and updated:
         _after_categories_change(updated)

@@ -260,7 +260,8 @@ def char_ngram_codes(normalized_texts: Sequence[str]) -> tuple[np.ndarray, np.nd
     if not normalized_texts:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     joined = _TEXT_SEPARATOR.join(normalized_texts)
-    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # surrogatepass: a lone surrogate (broken input) stays one code point, so offsets hold.
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     lengths = np.fromiter((len(text) + 1 for text in normalized_texts), dtype=np.int64, count=len(normalized_texts))
     owner = np.repeat(np.arange(len(normalized_texts), dtype=np.int64), lengths)[: len(points)]
     inside = _segment_mask(points)

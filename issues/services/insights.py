@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from feedback.models import Category, CategoryLabel, Ticket, TriageStatus
+from feedback.models import Category, Ticket, TriageStatus
 
 from ..clustering import cluster_texts, tokenize, top_terms
 from ..conf import issue_setting
@@ -172,30 +172,10 @@ def candidates_refresh(*, now: datetime | None = None) -> int:
 
 def _relabel(ticket_ids: list[int], category: Category, actor) -> int:
     """Confirm tickets as ``category`` (training labels for the next model) and move them to their issues."""
-    from .grouping import tickets_attach
+    from feedback.classification import tickets_confirm_categories
 
-    try:
-        from feedback.classification import ticket_confirm_category
-    except ImportError:
-        ticket_confirm_category = None
-    tickets = list(Ticket.objects.filter(pk__in=ticket_ids).exclude(confirmed_category=category))
-    if ticket_confirm_category is not None:
-        for ticket in tickets:
-            ticket_confirm_category(ticket=ticket, category=category, user=actor)
-        return len(tickets)
-    now = timezone.now()
-    with transaction.atomic():
-        CategoryLabel.objects.bulk_create(
-            [CategoryLabel(ticket=t, category=category, previous_category_id=t.category_id, labelled_by=actor)
-             for t in tickets]
-        )
-        Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
-            category=category, confirmed_category=category, confirmed_by=actor, confirmed_at=now,
-            triage_status=TriageStatus.CONFIRMED,
-        )
-        for start in range(0, len(tickets), 500):
-            tickets_attach(ticket_ids=[t.pk for t in tickets[start : start + 500]])
-    return len(tickets)
+    ids = Ticket.objects.filter(pk__in=ticket_ids).exclude(confirmed_category=category).values_list("pk", flat=True)
+    return tickets_confirm_categories(confirmations={pk: category for pk in ids}, user=actor)
 
 
 def subtheme_promote(

@@ -253,3 +253,14 @@ def test_hook_is_a_no_op_without_the_issue_library(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_issues)
     assert classification._after_category_change(object()) is None
+
+
+@pytest.mark.django_db
+def test_batch_classification_writes_in_chunks(model_dir, monkeypatch):
+    monkeypatch.setattr("feedback.classification.UPDATE_CHUNK", 2)
+    tickets = [TicketFactory(text=text) for text in [CLEAR_LOGISTICS, "客服一直不回复消息", "箱子压扁了，橙子烂了", "😡", "假货"]]
+    assert tickets_classify(ticket_ids=[t.pk for t in tickets]) == 5
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.triage_status in (TriageStatus.CLASSIFIED, TriageStatus.NEEDS_REVIEW)
+        assert ticket.prediction_top and ticket.classified_at is not None
