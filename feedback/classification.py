@@ -302,7 +302,12 @@ def tickets_confirm_categories(*, confirmations: Mapping[int, Category], user: A
             batch_size=500,
         )
     for ticket_id, previous_id in previous.items():
+        logger.debug("ticket %s confirmed as %s (was category id %s)", ticket_id, confirmations[ticket_id].code, previous_id)
+    if len(previous) == 1:
+        ((ticket_id, previous_id),) = previous.items()
         logger.info("ticket %s confirmed as %s (was category id %s)", ticket_id, confirmations[ticket_id].code, previous_id)
+    elif previous:
+        logger.info("%d tickets confirmed by %s", len(previous), labelled_by or "the system")
     if previous:
         _after_categories_change(sorted(previous))
     return len(previous)

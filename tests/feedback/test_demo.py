@@ -22,6 +22,7 @@ from feedback.demo.plan import ticket_plan
 from feedback.demo.text import generate_ticket_text, themes_for
 from feedback.models import Channel, Product, Ticket, TriageStatus
 from feedback.taxonomy import CATEGORY_CODES
+from tests.classifier_fixtures import seed_store_dir, seed_store_template  # noqa: F401
 
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 OVERLAP = 14
@@ -349,3 +350,22 @@ def test_review_queue_work_confirms_earlier_tickets_as_written_and_leaves_today(
     assert CategoryLabel.objects.filter(labelled_by__username="agent").count() == len(earlier)
     # Issues follow the confirmed categories.
     assert not Ticket.objects.filter(triage_status=TriageStatus.CONFIRMED, issue__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_demo_routes_its_issues_in_process(fast_passwords, settings, seed_store_dir, monkeypatch):
+    """Nothing is left queued for a worker: the first ticket a newcomer files is not stuck behind it."""
+    from feedback.classification import clear_predictor_cache
+    from issues.models import Issue
+    from issues.tasks import route_issue
+
+    settings.FEEDBACK_MODEL_DIR = seed_store_dir
+    clear_predictor_cache()
+    queued = []
+    monkeypatch.setattr(route_issue, "apply_async", lambda *args, **kwargs: queued.append((args, kwargs)))
+    load_demo("--tickets", "150")
+    clear_predictor_cache()
+
+    assert Issue.objects.exists()
+    assert queued == []
+    assert not Issue.objects.filter(routed_at__isnull=True).exists()

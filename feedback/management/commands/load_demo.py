@@ -113,10 +113,13 @@ Demo logins (username, password, role):
         if new_ids and no_triage:
             self.stdout.write("Triage skipped (--no-triage): tickets are pending; `manage.py triage_pending` does it.")
         elif new_ids:
-            self._triage(new_ids)
+            from issues.services import routing_inline
 
-        if new_ids and not no_triage:
-            self._review(plan, today=now.date())
+            # Issues created now are routed in this process: queued for a worker instead, a
+            # few hundred routing tasks would delay the first ticket a newcomer files.
+            with routing_inline():
+                self._triage(new_ids)
+                self._review(plan, today=now.date())
             self._library()
         if new_ids or reset:
             self._impact(seed=seed, now=now, triaged=bool(new_ids) and not no_triage)
