@@ -70,6 +70,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "prediction_terms",
             "model_version",
             "confirmed_category",
+            "issue",
             "filed_by",
         ]
         read_only_fields = fields

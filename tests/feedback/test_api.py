@@ -219,7 +219,10 @@ def test_manager_may_file_tickets(manager):
 
 
 def test_retrieve_returns_the_documented_fields(agent_api, agent):
+    from issues.services import ticket_attach
+
     ticket = TicketFactory(text="收到就碎了", filed_by=agent, category=category("damaged"))
+    issue = ticket_attach(ticket=ticket)
 
     response = agent_api.get(f"{TICKETS}{ticket.pk}/")
 
@@ -228,9 +231,11 @@ def test_retrieve_returns_the_documented_fields(agent_api, agent):
         "id", "text", "channel", "sku", "product", "order_number", "external_source", "external_id",
         "received_at", "created_at", "triage_status", "category", "predicted_category",
         "prediction_confidence", "prediction_top", "prediction_terms", "model_version",
-        "confirmed_category", "filed_by",
+        "confirmed_category", "issue", "filed_by",
     }  # fmt: skip
     assert response.data["category"] == "damaged"
+    # The issue the ticket counts towards, so an API client can follow it to /api/issues/.
+    assert issue is not None and response.data["issue"] == issue.pk
 
 
 def test_retrieve_unknown_ticket_is_404(agent_api):
