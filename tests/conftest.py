@@ -1,7 +1,15 @@
 import pytest
 
 from accounts.models import Role
+from tests.clock import travel_from_environment
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clock_from_environment():
+    """``TEST_NOW=...`` runs the whole suite on another day (see tests/clock.py)."""
+    with travel_from_environment():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
@@ -219,7 +220,8 @@ def test_demo_passwords_pass_the_configured_validators():
 
 @pytest.mark.django_db
 def test_load_demo_creates_accounts_products_and_90_days_of_pending_tickets(fast_passwords):
-    output = load_demo("--tickets", "300", "--no-triage")
+    with time_machine.travel(NOW, tick=False):
+        output = load_demo("--tickets", "300", "--no-triage")
 
     users = {u.username: u for u in User.objects.all()}
     assert {u.role for u in users.values()} == set(Role.values)
@@ -238,8 +240,7 @@ def test_load_demo_creates_accounts_products_and_90_days_of_pending_tickets(fast
 
     tickets = list(Ticket.objects.all())
     assert len(tickets) == 300
-    now = datetime.now(ZoneInfo(settings.TIME_ZONE))
-    counts = daily(tickets, now=now)
+    counts = daily(tickets, now=NOW)
     assert min(counts) == 0 and 85 <= max(counts) <= 89
     assert all(t.triage_status == TriageStatus.PENDING for t in tickets)
     assert sum(t.product_id is not None for t in tickets) / len(tickets) > 0.85
@@ -275,12 +276,35 @@ def test_reset_recreates_the_same_demo_and_resets_passwords(fast_passwords):
     assert User.objects.get(username="agent").check_password("demo-agent-2026")
 
 
-@pytest.mark.django_db
-def test_size_chart_sku_spike_is_visible_in_the_database(fast_passwords):
-    load_demo("--tickets", "300", "--no-triage")
-    now = datetime.now(ZoneInfo(settings.TIME_ZONE))
-    counts = daily(Ticket.objects.filter(product__sku="CL-2001"), now=now)
+# Moments the demo must hold its story at: a weekday afternoon, just after midnight (almost
+# nothing of today has happened), 双11 and a leap day. The plan's random stream depends on
+# the moment (today's share of the day, weekday factors), so each is a different demo.
+MOMENTS = [
+    NOW,
+    datetime(2026, 12, 7, 0, 5, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(2026, 11, 11, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(2028, 2, 29, 23, 50, tzinfo=ZoneInfo("Asia/Shanghai")),
+]
+
+
+@pytest.mark.parametrize("moment", MOMENTS, ids=lambda m: m.strftime("%Y-%m-%d_%H%M"))
+def test_size_chart_story_spikes_at_any_moment(moment):
+    counts = daily((t for t in ticket_plan(now=moment) if t.sku == "CL-2001"), now=moment)
     assert mean(counts, range(38, 43)) >= 2 * mean(counts, range(11, 26))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", MOMENTS, ids=lambda m: m.strftime("%Y-%m-%d_%H%M"))
+def test_load_demo_writes_the_plan_of_its_moment_into_the_database(fast_passwords, moment):
+    """The database holds exactly the planned tickets, day by day, for the clock load_demo read."""
+    with time_machine.travel(moment, tick=False):
+        load_demo("--tickets", "300", "--no-triage")
+    planned = [t for t in ticket_plan(now=moment, total=300) if t.sku == "CL-2001"]
+    stored = Ticket.objects.filter(product__sku="CL-2001")
+
+    assert planned, "the size-chart SKU has tickets in a 300-ticket demo"
+    assert daily(stored, now=moment) == daily(planned, now=moment)
+    assert sorted(stored.values_list("text", flat=True)) == sorted(t.text for t in planned)
 
 
 @pytest.mark.django_db
@@ -327,7 +351,7 @@ def test_review_queue_work_confirms_earlier_tickets_as_written_and_leaves_today(
     )
     from feedback.models import CategoryLabel
 
-    now = timezone.localtime()
+    now = NOW
     demo_users_ensure()
     products, _ = demo_products_ensure()
     planned = ticket_plan(now=now, total=200)
@@ -337,7 +361,8 @@ def test_review_queue_work_confirms_earlier_tickets_as_written_and_leaves_today(
     earlier = [p for p in planned if timezone.localdate(p.received_at) < today]
     assert 0 < len(earlier) < len(planned)
 
-    assert demo_review_queue_work(plan=planned, before=today) == len(earlier)
+    with time_machine.travel(now, tick=False):
+        assert demo_review_queue_work(plan=planned, before=today) == len(earlier)
 
     written_for = {(p.text, p.received_at): p.category for p in planned}
     for ticket in Ticket.objects.select_related("category", "confirmed_by"):

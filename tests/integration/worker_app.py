@@ -20,6 +20,9 @@ import types
 from pathlib import Path
 
 from config.celery import app
+from tests.clock import travel_like_the_test_process
+
+travel_like_the_test_process()
 
 queue = os.environ.get("TEST_CELERY_QUEUE")
 if queue:
