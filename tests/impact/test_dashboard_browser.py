@@ -1,7 +1,10 @@
 """The dashboard in real headless Chromium, on the demo story: charts drawn, fix markers, ranked tables."""
 import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from feedback.demo import story
@@ -9,6 +12,17 @@ from issues.impact.demo import load_demo_sales, resolve_demo_issues
 from tests.browser.conftest import browser, page, screenshot  # noqa: F401 - shared Playwright fixtures
 
 from .helpers import build_demo_world
+
+
+# The story's sales and verdicts are generated back from "now": pin it, so the figures do not
+# move with the calendar (the story is checked at other moments by tests/feedback/test_demo.py).
+DEMO_NOW = datetime(2026, 5, 20, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    with time_machine.travel(DEMO_NOW, tick=True):
+        yield
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,13 +1,27 @@
 """The demo story: the three fixes show the right verdicts (tickets classified as the story wrote them)."""
 import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from feedback.demo import story
 from issues.impact.demo import load_demo_sales, resolve_demo_issues
 from issues.impact.models import DailySales, ImpactStatus, Outcome, ReturnSpike
 
 from .helpers import build_demo_world
+
+
+# The story's sales and verdicts are generated back from "now": pin it, so the figures do not
+# move with the calendar (the story is checked at other moments by tests/feedback/test_demo.py).
+DEMO_NOW = datetime(2026, 5, 20, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    with time_machine.travel(DEMO_NOW, tick=True):
+        yield
 
 pytestmark = pytest.mark.django_db
 
