@@ -10,6 +10,7 @@ import gc
 import json
 import logging
 import threading
+from contextlib import nullcontext
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from issues.services import routing_inline, ticket_attach, tickets_attach
 
 from .bulk_sql import in_values, rows_table
 from .classifiers import (
@@ -314,23 +317,40 @@ def tickets_confirm_categories(*, confirmations: Mapping[int, Category], user: A
 
 
 def _after_category_change(ticket: Ticket) -> None:
-    """Let the issue library group the ticket under its new category (when that app provides it)."""
-    try:
-        from issues.services import ticket_attach
-    except ImportError:
-        return
+    """Group the ticket under its new category (and route a new issue) in the issue library."""
     ticket_attach(ticket=ticket)
 
 
 def _after_categories_change(ticket_ids: list[int]) -> None:
-    try:
-        from issues.services import tickets_attach
-    except ImportError:
-        return
     tickets_attach(ticket_ids=ticket_ids)
 
 
-issues_hook = _after_category_change
+@dataclass
+class TriageResult:
+    """What one triage batch did: tickets whose prediction was written, attached, issues created."""
+
+    classified: int = 0
+    attached: int = 0
+    created_issues: int = 0
+
+
+def tickets_triage(*, ticket_ids: Sequence[int], route_inline: bool = False) -> TriageResult:
+    """Classify a batch with one model call, then group it and route the issues it created.
+
+    The one triage pipeline: the Celery task ``feedback.triage_tickets``, the
+    ``triage_pending`` command and the demo all come here. Grouping is idempotent,
+    so re-running a batch changes nothing. With ``route_inline`` new issues are
+    routed in this process (no broker needed) instead of by a task on commit.
+    """
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return TriageResult()
+    classified = tickets_classify(ticket_ids=ids, attach=False)
+    # Attach every ticket of the batch, not only the ones just classified: a ticket
+    # confirmed by an agent meanwhile is grouped under its confirmed category.
+    with routing_inline() if route_inline else nullcontext():
+        attach = tickets_attach(ticket_ids=ids)
+    return TriageResult(classified=classified, attached=attach.attached, created_issues=len(attach.created_issue_ids))
 
 
 def labelled_examples() -> list[LabelledExample]:

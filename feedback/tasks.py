@@ -42,9 +42,9 @@ def triage_ticket(self, ticket_id: int) -> None:
 )
 def triage_tickets(self, ticket_ids: list[int]) -> None:
     """Classify, group and route a batch of tickets with one model call (imports, API batches, the sweeper)."""
-    from .classification import tickets_classify
+    from .classification import tickets_triage
 
-    tickets_classify(ticket_ids=ticket_ids)
+    tickets_triage(ticket_ids=ticket_ids)
 
 
 @shared_task(name="feedback.sweep_untriaged", acks_late=True, soft_time_limit=120)

@@ -34,22 +34,6 @@ def reroute_open_issues(self, after_id: int = 0) -> int:
     return changed
 
 
-@shared_task(name="issues.attach_tickets", acks_late=True, soft_time_limit=120, time_limit=180, **RETRYING)
-def attach_tickets(ticket_ids: list[int]) -> int:
-    """Attach a batch of tickets to their issues (idempotent)."""
-    from .services import tickets_attach
-
-    return tickets_attach(ticket_ids=ticket_ids).attached
-
-
-@shared_task(name="issues.triage_batch", acks_late=True, soft_time_limit=300, time_limit=360, **RETRYING)
-def triage_batch(ticket_ids: list[int]) -> int:
-    """Classify, group and route a batch of tickets in one go (backfills, benchmarks)."""
-    from .triage import tickets_triage
-
-    return tickets_triage(ticket_ids=ticket_ids).classified
-
-
 @shared_task(name="issues.refresh_counts", acks_late=True, soft_time_limit=240, time_limit=300)
 def refresh_counts() -> int:
     """Recompute 24h/7d/30d counts, then flag spikes and regressions on the fresh numbers."""

@@ -138,9 +138,9 @@ MAX_FAILED_BATCHES = 3
 
 
 def _classifier() -> Callable[..., object]:
-    from feedback.classification import tickets_classify
+    from feedback.classification import tickets_triage
 
-    return tickets_classify
+    return tickets_triage
 
 
 def demo_tickets_triage(

@@ -39,7 +39,7 @@ def _no_issue_tasks(monkeypatch):
     """Issue tasks enqueued on commit are dropped: routing runs in-process and the broker is not under test."""
     from issues import tasks
 
-    for name in ("route_issue", "reroute_open_issues", "deliver_notification", "attach_tickets"):
+    for name in ("route_issue", "reroute_open_issues", "deliver_notification"):
         task = getattr(tasks, name)
         monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
         monkeypatch.setattr(task, "delay", lambda *args, **kwargs: None)

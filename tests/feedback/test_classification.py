@@ -241,20 +241,6 @@ def test_first_use_trains_the_seed_model(settings, tmp_path):
         clear_predictor_cache()
 
 
-def test_hook_is_a_no_op_without_the_issue_library(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_issues(name, *args, **kwargs):
-        if name.startswith("issues"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_issues)
-    assert classification._after_category_change(object()) is None
-
-
 @pytest.mark.django_db
 def test_batch_classification_writes_in_chunks(model_dir, monkeypatch):
     monkeypatch.setattr("feedback.classification.UPDATE_CHUNK", 2)

@@ -1,61 +1,74 @@
-import sys
-import types
-
+"""manage.py triage_pending: the one triage pipeline (classify, group, route), in-process, in batches."""
 import pytest
 from django.core.management import call_command
 
+from feedback import classification
 from feedback.models import Category, Ticket, TriageStatus
 from issues.models import Issue
-from tests.factories import TicketFactory
+from tests.factories import ProductFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def classify_rows(ticket_ids):
-    damaged = Category.objects.get(code="damaged")
-    Ticket.objects.filter(pk__in=ticket_ids, triage_status=TriageStatus.PENDING).update(
-        category=damaged, triage_status=TriageStatus.CLASSIFIED
-    )
+@pytest.fixture
+def shampoo():
+    return ProductFactory(sku="SH-3001", name="洗发水", product_category="洗发水")
 
 
 @pytest.fixture
-def fake_classification(monkeypatch):
-    """Stand in for feedback.classification with the API shape the command looks for."""
-    module = types.ModuleType("feedback.classification")
-    calls = {"batch": 0, "single": 0}
+def batches(monkeypatch):
+    """The model is not under test here: every batch is classified as 'damaged' by one UPDATE."""
+    seen: list[list[int]] = []
 
-    def tickets_classify(*, ticket_ids):
-        calls["batch"] += 1
-        classify_rows(ticket_ids)
+    def tickets_classify(*, ticket_ids, attach=True):
+        seen.append(list(ticket_ids))
+        return Ticket.objects.filter(pk__in=ticket_ids, triage_status=TriageStatus.PENDING).update(
+            category=Category.objects.get(code="damaged"), triage_status=TriageStatus.CLASSIFIED
+        )
 
-    def ticket_classify(*, ticket_id):
-        calls["single"] += 1
-        classify_rows([ticket_id])
-
-    module.tickets_classify = tickets_classify
-    module.ticket_classify = ticket_classify
-    monkeypatch.setitem(sys.modules, "feedback.classification", module)
-    return module, calls
+    monkeypatch.setattr(classification, "tickets_classify", tickets_classify)
+    return seen
 
 
-def test_triage_pending_classifies_groups_and_routes_in_batches_without_a_broker(shampoo, fake_classification, sent_tasks):
-    _, calls = fake_classification
+@pytest.fixture
+def sent_routing(monkeypatch):
+    from issues.tasks import route_issue
+
+    sent = []
+    monkeypatch.setattr(route_issue, "apply_async", lambda *args, **kwargs: sent.append(args))
+    return sent
+
+
+def test_triage_pending_classifies_groups_and_routes_in_batches_without_a_broker(shampoo, batches, sent_routing):
     TicketFactory.create_batch(7, product=shampoo, sku_raw=shampoo.sku)
+
     call_command("triage_pending", "--batch-size", "3", "--no-progress")
-    assert calls == {"batch": 3, "single": 0}
+
+    assert [len(batch) for batch in batches] == [3, 3, 1]
     issue = Issue.objects.get()
     assert issue.ticket_count == 7 and issue.routed_at is not None
     assert not Ticket.objects.filter(triage_status=TriageStatus.PENDING).exists()
-    assert sent_tasks == []  # routing happened in-process
-    call_command("triage_pending", "--no-progress")  # nothing left: a no-op
-    issue.refresh_from_db()
-    assert issue.ticket_count == 7
+    assert sent_routing == []  # routed in-process
 
 
-def test_triage_pending_falls_back_to_one_ticket_at_a_time(shampoo, fake_classification):
-    module, calls = fake_classification
-    del module.tickets_classify
-    TicketFactory.create_batch(2, product=shampoo, sku_raw=shampoo.sku)
+def test_triage_pending_twice_changes_nothing(shampoo, batches, sent_routing):
+    TicketFactory.create_batch(4, product=shampoo, sku_raw=shampoo.sku)
     call_command("triage_pending", "--no-progress")
-    assert calls["single"] == 2
-    assert Issue.objects.get().ticket_count == 2
+    call_command("triage_pending", "--no-progress")
+
+    assert len(batches) == 1
+    assert Issue.objects.get().ticket_count == 4
+
+
+def test_tickets_triage_reports_what_was_classified_not_what_was_asked(shampoo, batches, sent_routing):
+    pending = TicketFactory.create_batch(2, product=shampoo, sku_raw=shampoo.sku)
+    confirmed = TicketFactory(
+        product=shampoo, sku_raw=shampoo.sku, category=Category.objects.get(code="damaged"),
+        confirmed_category=Category.objects.get(code="damaged"), triage_status=TriageStatus.CONFIRMED,
+    )
+
+    result = classification.tickets_triage(ticket_ids=[t.pk for t in pending] + [confirmed.pk], route_inline=True)
+
+    assert result.classified == 2
+    assert result.attached == 3  # the confirmed ticket is grouped under its confirmed category
+    assert result.created_issues == 1

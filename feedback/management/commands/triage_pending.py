@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from feedback.models import Ticket, TriageStatus
-from issues.triage import tickets_triage
+from feedback.classification import tickets_triage
 
 
 class Command(BaseCommand):
@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 if not ids:
                     break
                 last_id = ids[-1]
-                result = tickets_triage(ticket_ids=ids)
+                result = tickets_triage(ticket_ids=ids, route_inline=True)
                 done += len(ids)
                 attached += result.attached
                 created += result.created_issues
