@@ -174,6 +174,27 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 else:
     # kombu's SQLAlchemy transport hands every option to create_engine, so pass none.
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Two queues by urgency, each with its own workers: live triage never waits behind an hour-long
+# import, a retrain or a nightly recompute. Tasks not listed under BULK go to the triage queue.
+CELERY_TRIAGE_QUEUE = env("CELERY_TRIAGE_QUEUE", default="triage")
+CELERY_BULK_QUEUE = env("CELERY_BULK_QUEUE", default="bulk")
+CELERY_TASK_DEFAULT_QUEUE = CELERY_TRIAGE_QUEUE
+CELERY_BULK_TASKS = (
+    "feedback.run_import",
+    "feedback.train_model",
+    "impact.run_sales_import",
+    "impact.refresh_after_sales",
+    "impact.refresh_recent",
+    "impact.complete_measurements",
+    "impact.nightly",
+    "issues.reroute_open",
+    "issues.refresh_counts",
+    "issues.refresh_keywords",
+    "issues.refresh_subthemes",
+    "issues.reconcile",
+    "issues.send_daily_report",
+)
+CELERY_TASK_ROUTES = {name: {"queue": CELERY_BULK_QUEUE} for name in CELERY_BULK_TASKS}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-untriaged-tickets": {"task": "feedback.sweep_untriaged", "schedule": 120.0},
@@ -198,6 +219,43 @@ TRIAGE_CONFIDENCE_THRESHOLD = env.float("TRIAGE_CONFIDENCE_THRESHOLD", default=0
 TRIAGE_CATEGORY_THRESHOLDS = {k: float(v) for k, v in env.dict("TRIAGE_CATEGORY_THRESHOLDS", default={}).items()}
 # Tickets saved but not triaged after this many seconds are re-enqueued by the sweeper.
 TRIAGE_SWEEP_AFTER_SECONDS = env.int("TRIAGE_SWEEP_AFTER_SECONDS", default=180)
+
+
+def _from_environment(defaults: dict) -> dict:
+    """Read every name in ``defaults`` from the environment, typed like its default.
+
+    Numbers and booleans as themselves, lists comma-separated, dicts as JSON
+    (for example ``ISSUE_SLA_HOURS='{"P1": {"acknowledge": 2, "resolve": 48}, ...}'``).
+    A name not in the environment keeps the app's default.
+    """
+    values = {}
+    for name, default in defaults.items():
+        if name not in env.ENVIRON:
+            continue
+        if isinstance(default, bool):
+            values[name] = env.bool(name)
+        elif isinstance(default, int):
+            values[name] = env.int(name)
+        elif isinstance(default, float):
+            values[name] = env.float(name)
+        elif isinstance(default, list):
+            values[name] = env.list(name)
+        elif isinstance(default, dict):
+            # Keys not given keep their default: ISSUE_SLA_HOURS='{"P1": ...}' leaves P2-P4 alone.
+            values[name] = {**default, **env.json(name)}
+        else:
+            values[name] = env.str(name)
+    return values
+
+
+# The issue library's and impact measurement's tunables (defaults and meaning in issues/conf.py and
+# issues/impact/conf.py): each may be set from the environment under its own name, e.g.
+# ISSUE_SITE_URL=https://triage.example.com, ISSUE_REPORT_RECIPIENTS=a@x.cn,b@x.cn, ISSUE_WEBHOOK_TIMEOUT=3.
+from issues.conf import DEFAULTS as _ISSUE_DEFAULTS  # noqa: E402 - plain dicts, no Django access
+from issues.impact.conf import DEFAULTS as _IMPACT_DEFAULTS  # noqa: E402
+
+globals().update(_from_environment(_ISSUE_DEFAULTS))
+globals().update(_from_environment(_IMPACT_DEFAULTS))
 
 TICKET_TEXT_MAX_LENGTH = 5000
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
