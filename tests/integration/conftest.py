@@ -46,8 +46,9 @@ def _reset_producer(app) -> None:
     app._pool = None
     amqp = app.amqp
     amqp._producer_pool = None
-    for name in ("queues", "default_queue", "router"):
+    for name in ("queues", "default_queue", "router", "routes"):
         amqp.__dict__.pop(name, None)
+    amqp._rtable = None  # the prepared task_routes, rebuilt from conf on next use
 
 
 @dataclass
@@ -57,13 +58,21 @@ class WorkerProcess:
     log_dir: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self, **extra_env: str) -> subprocess.Popen:
-        """Start one worker (concurrency 1) on this queue; extra_env adds test hooks."""
+    @property
+    def bulk_queue(self) -> str:
+        return f"{self.queue}-bulk"
+
+    def start(self, *, queues: str = "both", **extra_env: str) -> subprocess.Popen:
+        """Start one worker (concurrency 1); extra_env adds test hooks.
+
+        ``queues``: "both" (this test's triage and bulk queues), "triage" or "bulk".
+        """
+        consumed = {"both": f"{self.queue},{self.bulk_queue}", "triage": self.queue, "bulk": self.bulk_queue}[queues]
         number = len(self.processes) + 1
         path = self.log_dir / f"worker-{number}.log"
         log = path.open("w")
         process = subprocess.Popen(
-            [str(CELERY), "-A", "tests.integration.worker_app", "worker", "-Q", self.queue, "--concurrency", "1",
+            [str(CELERY), "-A", "tests.integration.worker_app", "worker", "-Q", consumed, "--concurrency", "1",
              "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-n", f"{self.queue}-{number}@%h"],
             cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -131,24 +140,26 @@ def celery_worker_process(transactional_db, tmp_path, settings):
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "CELERY_VISIBILITY_TIMEOUT": "3",
         "TEST_CELERY_QUEUE": queue,
+        "CELERY_BULK_QUEUE": f"{queue}-bulk",
         "TEST_STUB_CLASSIFIER": os.environ.get("TEST_STUB_CLASSIFIER", "1"),
         "FEEDBACK_MODEL_DIR": str(settings.FEEDBACK_MODEL_DIR),
         "PYTHONPATH": str(ROOT),
     }
-    previous = (app.conf.task_default_queue, app.conf.broker_url)
+    previous = (app.conf.task_default_queue, app.conf.broker_url, app.conf.task_routes)
     app.conf.task_default_queue = queue
+    app.conf.task_routes = {name: {"queue": f"{queue}-bulk"} for name in settings.CELERY_BULK_TASKS}
     _reset_producer(app)
     workers = WorkerProcess(queue=queue, env=env, log_dir=tmp_path)
     try:
         yield workers
     finally:
         workers.stop_all()
-        app.conf.task_default_queue, app.conf.broker_url = previous
+        app.conf.task_default_queue, app.conf.broker_url, app.conf.task_routes = previous
         _reset_producer(app)
         try:
             import redis
 
-            redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue)
+            redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue, f"{queue}-bulk")
         except Exception:  # noqa: BLE001
             pass
 

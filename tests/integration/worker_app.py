@@ -78,3 +78,20 @@ if os.environ.get("TEST_STUB_CLASSIFIER") == "1":
         classification = types.ModuleType("feedback.classification")
         sys.modules["feedback.classification"] = classification
     classification.ticket_classify = stub_ticket_classify
+
+
+def slow_model_train(**kwargs) -> None:
+    """Stand in for a long retrain: mark the start, sleep, mark the end (the queue test watches both)."""
+    marker = Path(os.environ["TEST_SLOW_TRAINING_MARKER"])
+    marker.write_text("started")
+    time.sleep(float(os.environ.get("TEST_SLOW_TRAINING_SECONDS", "30")))
+    marker.write_text("finished")
+
+
+if os.environ.get("TEST_SLOW_TRAINING_MARKER"):
+    import django
+
+    django.setup()
+    import feedback.classification as classification
+
+    classification.model_train = slow_model_train
