@@ -19,22 +19,38 @@ class User(AbstractUser):
         "issues.Department", verbose_name=_("部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
 
+    # For templates: each delegates to the one policy in accounts/permissions.py.
     @property
     def is_admin_role(self) -> bool:
-        return self.is_superuser or self.role == Role.ADMIN
+        from .permissions import user_is_admin
+
+        return user_is_admin(self)
 
     @property
     def is_lead(self) -> bool:
         return self.role == Role.LEAD
 
+    def _can(self, action: str) -> bool:
+        from .permissions import Action, user_can
+
+        return user_can(self, Action(action))
+
     @property
     def can_file_tickets(self) -> bool:
-        return self.is_admin_role or self.role in (Role.AGENT, Role.LEAD, Role.MANAGER)
+        return self._can("file_tickets")
 
     @property
     def can_correct_tickets(self) -> bool:
-        return self.is_admin_role or self.role in (Role.AGENT, Role.LEAD)
+        return self._can("correct_tickets")
 
     @property
     def can_see_unmasked(self) -> bool:
-        return self.is_admin_role
+        return self._can("see_unmasked")
+
+    @property
+    def can_change_issues(self) -> bool:
+        return self._can("change_issues")
+
+    @property
+    def can_manage_routing(self) -> bool:
+        return self._can("manage_routing")

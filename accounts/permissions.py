@@ -1,46 +1,114 @@
-"""Role checks shared by pages and the API, so both enforce the same rules."""
+"""The one role policy: who may do what. Pages, the API, services and templates all ask it.
+
+Each action lists the roles allowed to do it; admins (role admin or superuser) may
+do everything. Object-level rules (a lead changes only their own department's
+issues) are functions here too, so there is one place to read and one to test
+(tests/accounts/test_policy.py walks every role against every action).
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .models import Role
 
 
-def user_has_role(user, *roles: str) -> bool:
-    if not user.is_authenticated:
+class Action(StrEnum):
+    FILE_TICKETS = "file_tickets"
+    IMPORT_TICKETS = "import_tickets"
+    CORRECT_TICKETS = "correct_tickets"
+    SEE_UNMASKED = "see_unmasked"
+    IMPORT_SALES = "import_sales"
+    CHANGE_ISSUES = "change_issues"  # and only their own department's, for leads
+    DECIDE_SUBTHEMES = "decide_subthemes"
+    MANAGE_ROUTING = "manage_routing"
+    MANAGE_MODELS = "manage_models"
+    MANAGE_PRODUCTS = "manage_products"
+
+
+# Admins are allowed everything and are not listed.
+POLICY: dict[Action, frozenset[str]] = {
+    Action.FILE_TICKETS: frozenset({Role.AGENT, Role.LEAD, Role.MANAGER}),
+    Action.IMPORT_TICKETS: frozenset({Role.AGENT, Role.LEAD, Role.MANAGER}),
+    Action.CORRECT_TICKETS: frozenset({Role.AGENT, Role.LEAD}),
+    Action.SEE_UNMASKED: frozenset(),
+    Action.IMPORT_SALES: frozenset({Role.MANAGER}),
+    Action.CHANGE_ISSUES: frozenset({Role.LEAD}),
+    Action.DECIDE_SUBTHEMES: frozenset({Role.LEAD}),
+    Action.MANAGE_ROUTING: frozenset(),
+    Action.MANAGE_MODELS: frozenset(),
+    Action.MANAGE_PRODUCTS: frozenset(),
+}
+
+
+def user_is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN))
+
+
+def user_can(user, action: Action) -> bool:
+    """Tell whether ``user`` may do ``action`` at all (object rules come on top)."""
+    if not (user and user.is_authenticated):
         return False
-    return user.is_superuser or user.role == Role.ADMIN or user.role in roles
+    return user_is_admin(user) or user.role in POLICY[action]
 
 
-class RoleRequiredMixin(LoginRequiredMixin):
-    """Page mixin: log in first, then one of ``allowed_roles`` (admins always pass)."""
+def department_can_work(user, department_id: int | None) -> bool:
+    """A lead works their own department's issues; admins work every department's."""
+    if user_is_admin(user):
+        return True
+    return user_can(user, Action.CHANGE_ISSUES) and user.department_id is not None and user.department_id == department_id
 
-    allowed_roles: tuple[str, ...] = ()
+
+def issue_can_change(user, issue) -> bool:
+    """Tell whether ``user`` may change ``issue`` (status, assignee, priority, department, merge)."""
+    return department_can_work(user, issue.department_id)
+
+
+class ActionRequiredMixin(LoginRequiredMixin):
+    """Page mixin: log in first, then ``required_action`` must be allowed (403 otherwise)."""
+
+    required_action: Action | None = None
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if self.allowed_roles and not user_has_role(request.user, *self.allowed_roles):
+        if self.required_action is not None and not user_can(request.user, self.required_action):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
 
-class HasRole(BasePermission):
-    """API permission: subclass and set ``allowed_roles``."""
+class ActionPermission(BasePermission):
+    """API permission: subclass and set ``action``; ``read_open`` lets everyone logged in read."""
 
-    allowed_roles: tuple[str, ...] = ()
+    action: Action
+    read_open = False
 
     def has_permission(self, request, view) -> bool:
-        return user_has_role(request.user, *self.allowed_roles)
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if self.read_open and request.method in SAFE_METHODS:
+            return True
+        return user_can(request.user, self.action)
 
 
-class CanFileTickets(HasRole):
-    allowed_roles = (Role.AGENT, Role.LEAD, Role.MANAGER)
+class CanFileTickets(ActionPermission):
+    action = Action.FILE_TICKETS
 
 
-class CanCorrectTickets(HasRole):
-    allowed_roles = (Role.AGENT, Role.LEAD)
+class CanCorrectTickets(ActionPermission):
+    action = Action.CORRECT_TICKETS
 
 
-class IsAdminRole(HasRole):
-    allowed_roles = ()
+class CanManageModels(ActionPermission):
+    action = Action.MANAGE_MODELS
+
+
+class CanManageRouting(ActionPermission):
+    action = Action.MANAGE_ROUTING
+
+
+class CanManageProducts(ActionPermission):
+    action = Action.MANAGE_PRODUCTS

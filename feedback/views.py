@@ -11,18 +11,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from accounts.models import Role
-from accounts.permissions import RoleRequiredMixin
+from accounts.permissions import Action, ActionRequiredMixin
 
 from . import selectors
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
 from .models import Channel, Ticket, TriageStatus
 from .services import TicketValidationError, ticket_create
-
-# Who may do what on these pages (admins always pass RoleRequiredMixin).
-FILING_ROLES = (Role.AGENT, Role.LEAD, Role.MANAGER)
-CORRECTING_ROLES = (Role.AGENT, Role.LEAD)
-
 
 def health(request):
     """Public liveness check: the process answers and the database is reachable."""
@@ -62,10 +56,10 @@ class TicketListView(LoginRequiredMixin, ListView):
         return context
 
 
-class TicketCreateView(RoleRequiredMixin, FormView):
+class TicketCreateView(ActionRequiredMixin, FormView):
     """File one ticket fast; "save and file another" comes back to an empty form."""
 
-    allowed_roles = FILING_ROLES
+    required_action = Action.FILE_TICKETS
     template_name = "feedback/ticket_form.html"
     form_class = TicketForm
 
@@ -120,10 +114,10 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class TicketConfirmView(RoleRequiredMixin, View):
+class TicketConfirmView(ActionRequiredMixin, View):
     """Confirm or correct a ticket's category (managers read only: 403)."""
 
-    allowed_roles = CORRECTING_ROLES
+    required_action = Action.CORRECT_TICKETS
     http_method_names = ("post",)
 
     def post(self, request, pk: int):

@@ -1,35 +1,23 @@
-"""Who may change an issue. Pages, the API and the services all ask these functions.
+"""The issue library's API permission class; the rules themselves are in accounts/permissions.py.
 
-Everyone logged in can read the library. A lead changes only issues of their
-own department; admins change any issue; agents and managers only read.
+Everyone logged in reads the library. A lead changes only issues of their own
+department; admins change any issue; agents and managers only read.
 """
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.models import Role
+from accounts.permissions import Action, issue_can_change, user_can, user_is_admin
 
-
-def user_is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN))
-
-
-def issue_can_change(user, issue) -> bool:
-    """Tell whether ``user`` may change ``issue`` (status, assignee, priority, department, merge)."""
-    if not user or not user.is_authenticated:
-        return False
-    if user_is_admin(user):
-        return True
-    return user.role == Role.LEAD and user.department_id is not None and user.department_id == issue.department_id
+__all__ = ["IssuePermission", "issue_can_change", "user_can_decide_subthemes", "user_can_manage_routing", "user_is_admin"]
 
 
 def user_can_manage_routing(user) -> bool:
-    """Routing rules and sub-theme promotion are admin work (promotion: leads too)."""
-    return user_is_admin(user)
+    return user_can(user, Action.MANAGE_ROUTING)
 
 
 def user_can_decide_subthemes(user) -> bool:
-    return user_is_admin(user) or bool(user and user.is_authenticated and user.role == Role.LEAD)
+    return user_can(user, Action.DECIDE_SUBTHEMES)
 
 
 class IssuePermission(BasePermission):
@@ -40,7 +28,7 @@ class IssuePermission(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return True
-        return user_is_admin(request.user) or request.user.role == Role.LEAD
+        return user_can(request.user, Action.CHANGE_ISSUES)
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS:

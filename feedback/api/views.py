@@ -22,7 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.permissions import CanCorrectTickets, CanFileTickets, IsAdminRole
+from accounts.permissions import CanCorrectTickets, CanFileTickets, CanManageProducts
 from feedback.models import Category, Product, Ticket
 from feedback.selectors import TicketFilters, ticket_list
 from feedback.services import (
@@ -284,7 +284,7 @@ class ProductViewSet(
 
     def get_permissions(self):
         if self.action == "create":
-            return [IsAuthenticated(), IsAdminRole()]
+            return [IsAuthenticated(), CanManageProducts()]
         return [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Product]:

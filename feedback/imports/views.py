@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from accounts.models import Role
-from accounts.permissions import RoleRequiredMixin
+from accounts.permissions import Action, ActionRequiredMixin
 from feedback.exports import csv_response
 from feedback.models import ImportJob
 
@@ -18,9 +17,8 @@ from .selectors import import_job_list, import_job_progress
 from .service import import_job_create
 
 
-class ImportAccessMixin(RoleRequiredMixin):
-    # The roles that may file tickets may also import them.
-    allowed_roles = (Role.AGENT, Role.LEAD, Role.MANAGER)
+class ImportAccessMixin(ActionRequiredMixin):
+    required_action = Action.IMPORT_TICKETS
 
 
 class ImportListView(ImportAccessMixin, ListView):

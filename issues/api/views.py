@@ -19,7 +19,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.permissions import IsAdminRole
+from accounts.permissions import CanManageRouting
 from issues import selectors, services
 from issues.models import Department, Issue, RoutingRule, SubTheme
 from issues.permissions import IssuePermission
@@ -241,7 +241,7 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
     """Routing rules (admins only). Saving or deleting one re-routes open issues in the background."""
 
     serializer_class = RoutingRuleSerializer
-    permission_classes = [IsAuthenticated, IsAdminRole]
+    permission_classes = [IsAuthenticated, CanManageRouting]
     queryset = RoutingRule.objects.select_related("category", "department").order_by("order", "id")
 
     def perform_create(self, serializer):

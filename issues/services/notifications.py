@@ -17,6 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.permissions import user_is_admin
 
 from ..conf import issue_setting
 from ..models import (
@@ -221,7 +222,7 @@ def notifications_for_user(user) -> QuerySet[Notification]:
     audience = Q(recipient=user)
     if user.role == Role.LEAD and user.department_id:
         audience |= Q(recipient__isnull=True, department_id=user.department_id)
-    if user.is_superuser or user.role == Role.ADMIN:
+    if user_is_admin(user):
         audience |= Q(recipient__isnull=True)
     return Notification.objects.filter(audience)
 

@@ -1,31 +1,24 @@
 """What the issue pages share: role gates, pagination and the batch sparklines."""
 from __future__ import annotations
 
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.permissions import Action, ActionRequiredMixin
+
 from .. import selectors
-from ..permissions import user_can_decide_subthemes, user_can_manage_routing
 
 
-class AdminRequiredMixin(LoginRequiredMixin):
-    """Log in first, then be an admin (routing rules)."""
+class AdminRequiredMixin(ActionRequiredMixin):
+    """Log in first, then be allowed to manage routing rules (admins)."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_can_manage_routing(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    required_action = Action.MANAGE_ROUTING
 
 
-class SubthemeDeciderRequiredMixin(LoginRequiredMixin):
-    """Log in first, then be a lead or an admin (sub-theme candidates)."""
+class SubthemeDeciderRequiredMixin(ActionRequiredMixin):
+    """Log in first, then be allowed to decide sub-themes (leads and admins)."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_can_decide_subthemes(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    required_action = Action.DECIDE_SUBTHEMES
 
 
 def paginate(queryset, *, page_number, per_page: int) -> Page:

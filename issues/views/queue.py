@@ -17,22 +17,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from accounts.models import Role
 
 from .. import selectors, services
 from ..forms import BulkActionForm
 from ..models import OPEN_STATUSES, UNACKNOWLEDGED_STATUSES, Department, Issue
-from ..permissions import user_is_admin
+from accounts.permissions import department_can_work
 from .common import page_sparklines, paginate, safe_next
 
 QUEUE_PAGE_SIZE = 50
-
-
-def user_can_work_queue(user, department: Department) -> bool:
-    """A lead works their own department's queue; admins work every queue."""
-    if user_is_admin(user):
-        return True
-    return user.role == Role.LEAD and user.department_id == department.pk
 
 
 def departments_with_counts():
@@ -68,7 +60,7 @@ class DepartmentQueueView(LoginRequiredMixin, View):
             "page_obj": page,
             "issues": page.object_list,
             "sparklines": page_sparklines(page),
-            "can_act": user_can_work_queue(request.user, department),
+            "can_act": department_can_work(request.user, department.pk),
             "is_own_queue": department.pk == request.user.department_id,
             "bulk_form": BulkActionForm(),
         })
@@ -79,7 +71,7 @@ class DepartmentQueueBulkView(LoginRequiredMixin, View):
 
     def post(self, request, code: str):
         department = get_object_or_404(Department, code=code)
-        if not user_can_work_queue(request.user, department):
+        if not department_can_work(request.user, department.pk):
             raise PermissionDenied
         back = safe_next(request, reverse("department-queue", args=[department.code]))
         form = BulkActionForm(request.POST)
