@@ -449,12 +449,13 @@ def issue_recount(*, issue_id: int) -> None:
 
 
 def _window_aggregates(now: datetime) -> dict[str, Count]:
+    # A ticket exactly 7 days old is in the previous week, as in _Delta.add: age < window counts.
     return {
-        "count_24h": Count("id", filter=Q(received_at__gte=now - timedelta(hours=24))),
-        "count_7d": Count("id", filter=Q(received_at__gte=now - timedelta(days=7))),
-        "count_30d": Count("id", filter=Q(received_at__gte=now - timedelta(days=30))),
+        "count_24h": Count("id", filter=Q(received_at__gt=now - timedelta(hours=24))),
+        "count_7d": Count("id", filter=Q(received_at__gt=now - timedelta(days=7))),
+        "count_30d": Count("id", filter=Q(received_at__gt=now - timedelta(days=30))),
         "count_prev_7d": Count(
-            "id", filter=Q(received_at__gte=now - timedelta(days=14), received_at__lt=now - timedelta(days=7))
+            "id", filter=Q(received_at__gt=now - timedelta(days=14), received_at__lte=now - timedelta(days=7))
         ),
     }
 
@@ -467,7 +468,7 @@ def issues_counts_refresh(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     fresh = {
         row.pop("issue_id"): row
-        for row in Ticket.objects.filter(issue__isnull=False, received_at__gte=now - timedelta(days=30))
+        for row in Ticket.objects.filter(issue__isnull=False, received_at__gt=now - timedelta(days=30))
         .order_by()
         .values("issue_id")
         .annotate(**_window_aggregates(now))
