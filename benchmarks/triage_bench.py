@@ -7,13 +7,14 @@ It creates a scratch database ``bench_triage`` (dropped at the end unless --keep
 loads the 22,869 texts of ../shared/data/complaints_unlabeled.jsonl repeated to
 --tickets tickets over 90 days and ~20 SKUs per product category (COPY), starts
 --workers ``celery worker`` processes (concurrency 1 each) on a private queue,
-enqueues ``issues.triage_batch`` tasks of --batch ticket ids, and times until
-every ticket is classified and attached to an issue. The target is 120 s.
+enqueues ``feedback.triage_tickets`` tasks of --batch ticket ids (the task that
+imports, API batches and the sweeper enqueue in production), and times until
+every ticket is classified and every categorised one attached to an issue.
+The target is 120 s.
 
-The classifier is feedback.classification's batch service when it exists; with
-``--classifier standin`` (or when it does not exist yet) a stand-in with the same
-shape is used: the project's tokenizer (jieba words + character n-grams), TF-IDF
-and a linear model trained on ../shared/data/complaints_dev.jsonl before timing.
+The workers run the production code path unchanged: feedback.classification's
+tickets_triage with the real model (trained on the seed corpus into a private
+model directory before the clock starts).
 """
 from __future__ import annotations
 
@@ -41,113 +42,19 @@ if os.environ.get("BENCH_WORKER") == "1":
 
     app.conf.task_default_queue = os.environ["BENCH_QUEUE"]
 
-    def _install_standin() -> None:
-        import types
+    from celery.signals import worker_process_init
 
-        import joblib
-        from celery.signals import worker_process_init
+    @worker_process_init.connect
+    def _warm(**_kwargs):
+        """Load jieba and the model before the clock starts, as a long-running worker has."""
+        from feedback.classification import get_predictor
+        from feedback.classifiers.text import prepare
 
-        model_path = os.environ["BENCH_STANDIN_MODEL"]
-        state: dict = {}
-
-        def tickets_classify(*, ticket_ids: list[int]) -> None:
-            from django.utils import timezone
-
-            from feedback.classifiers.text import prepare
-            from feedback.models import Category, Ticket, TriageStatus
-
-            if "model" not in state:
-                state["model"] = joblib.load(model_path)
-                state["categories"] = {c.code: c.pk for c in Category.objects.all()}
-            tickets = list(Ticket.objects.filter(pk__in=ticket_ids, triage_status=TriageStatus.PENDING).only("id", "text"))
-            if not tickets:
-                return
-            prepared = [prepare(t.text) for t in tickets]
-            documents = [" ".join(p.words) + " \u0001 " + p.normalized for p in prepared]
-            probabilities = state["model"].predict_proba(documents)
-            classes = state["model"].classes_
-            from django.db import connection, transaction
-
-            from feedback.bulk_sql import rows_table
-
-            now = timezone.now()
-            rows = []
-            for ticket, row in zip(tickets, probabilities):
-                best = int(row.argmax())
-                category_id = state["categories"][classes[best]]
-                confident = bool(row[best] >= 0.3)
-                rows.append((ticket.pk, category_id, float(row[best]), category_id if confident else None,
-                             TriageStatus.CLASSIFIED if confident else TriageStatus.NEEDS_REVIEW))
-            table = Ticket._meta.db_table
-            source, params = rows_table(["id", "predicted", "confidence", "category", "status"],
-                                        ["bigint", "bigint", "float8", "bigint", "text"], rows)
-            # One UPDATE for the batch; the attach that follows is the issue library's own code.
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET predicted_category_id = v.predicted, prediction_confidence = v.confidence, "
-                    f"category_id = v.category, triage_status = v.status, classified_at = %s, "
-                    f"model_version = 'bench-standin' FROM {source} "
-                    f"WHERE {table}.id = v.id AND {table}.triage_status = 'pending'",
-                    [now, *params],
-                )
-
-        module = types.ModuleType("feedback.classification")
-        module.tickets_classify = tickets_classify
-        sys.modules["feedback.classification"] = module
-
-        @worker_process_init.connect
-        def _warm(**_kwargs):
-            from feedback.classifiers.text import prepare
-
-            prepare("预热分词器")
-            state["model"] = joblib.load(model_path)
-
-    if os.environ.get("BENCH_STANDIN_MODEL"):
-        _install_standin()
-    else:
-        from celery.signals import worker_process_init
-
-        @worker_process_init.connect
-        def _warm_real(**_kwargs):
-            from feedback.classification import get_predictor
-            from feedback.classifiers.text import prepare
-
-            prepare("预热分词器")
-            get_predictor()
+        prepare("预热分词器")
+        get_predictor()
 
 
 # --- driver side ---
-
-
-def standin_words(document: str) -> list[str]:
-    words, _, normalized = document.partition(" \u0001 ")
-    grams = []
-    for n in (1, 2):
-        grams.extend(normalized[i : i + n] for i in range(len(normalized) - n + 1))
-    return words.split() + grams
-
-
-def train_standin(path: Path) -> None:
-    """Train the stand-in classifier on the labelled dev texts (outside the timed part)."""
-    import joblib
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    from benchmarks.triage_bench import standin_words as analyzer  # pickled by module path, not __main__
-    from feedback.classifiers.text import prepare
-
-    rows = [json.loads(line) for line in (DATA / "complaints_dev.jsonl").open(encoding="utf-8")]
-    documents = []
-    for row in rows:
-        prepared = prepare(row["text"])
-        documents.append(" ".join(prepared.words) + " \u0001 " + prepared.normalized)
-    model = make_pipeline(
-        TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=2),
-        LogisticRegression(max_iter=2000, C=5.0),
-    )
-    model.fit(documents, [row["category"] for row in rows])
-    joblib.dump(model, path)
 
 
 def admin_url(base: str) -> str:
@@ -207,7 +114,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--skus-per-category", type=int, default=20)
-    parser.add_argument("--classifier", choices=["auto", "standin"], default="auto")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--broker", default=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--database", default="bench_triage")
@@ -239,33 +145,19 @@ def main() -> None:
 
         env = {**os.environ, "BENCH_WORKER": "1", "BENCH_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
                "DATABASE_CONN_MAX_AGE": "600", "PYTHONPATH": str(ROOT)}
-        try:
-            from feedback import classification  # noqa: F401
+        import tempfile
 
-            has_real = True
-        except ImportError:
-            has_real = False
-        if args.classifier == "standin" or not has_real:
-            model_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-standin-{os.getpid()}.joblib"
-            started = time.perf_counter()
-            train_standin(model_path)
-            env["BENCH_STANDIN_MODEL"] = str(model_path)
-            print(f"classifier: stand-in (tokenizer + TF-IDF + logistic regression), trained in "
-                  f"{time.perf_counter() - started:.1f} s")
-        else:
-            import tempfile
+        # A private model directory: the developer's var/models is never touched.
+        env["FEEDBACK_MODEL_DIR"] = os.environ["FEEDBACK_MODEL_DIR"] = tempfile.mkdtemp(prefix="bench-models-")
+        from django.conf import settings
 
-            # A private model directory: the developer's var/models is never touched.
-            env["FEEDBACK_MODEL_DIR"] = os.environ["FEEDBACK_MODEL_DIR"] = tempfile.mkdtemp(prefix="bench-models-")
-            from django.conf import settings
+        settings.FEEDBACK_MODEL_DIR = Path(env["FEEDBACK_MODEL_DIR"])
+        from feedback.classification import get_predictor
 
-            settings.FEEDBACK_MODEL_DIR = Path(env["FEEDBACK_MODEL_DIR"])
-            from feedback.classification import get_predictor
-
-            started = time.perf_counter()
-            model = get_predictor()
-            print(f"classifier: feedback.classification, model {model.version} ready in "
-                  f"{time.perf_counter() - started:.1f} s (trained on its seed corpus if none was active)")
+        started = time.perf_counter()
+        model = get_predictor()
+        print(f"classifier: feedback.classification, model {model.version} ready in "
+              f"{time.perf_counter() - started:.1f} s (trained on its seed corpus)")
 
         from celery import Celery
 
@@ -290,7 +182,7 @@ def main() -> None:
         ids = list(Ticket.objects.order_by("pk").values_list("pk", flat=True))
         started = time.perf_counter()
         for start in range(0, len(ids), args.batch):
-            client.send_task("issues.triage_batch", args=[ids[start : start + args.batch]])
+            client.send_task("feedback.triage_tickets", args=[ids[start : start + args.batch]])
         enqueued = time.perf_counter() - started
         remaining, last_progress = len(ids), time.perf_counter()
         while remaining:

@@ -83,9 +83,11 @@ if os.environ.get("TEST_STUB_CLASSIFIER") == "1":
 def slow_model_train(**kwargs) -> None:
     """Stand in for a long retrain: mark the start, sleep, mark the end (the queue test watches both)."""
     marker = Path(os.environ["TEST_SLOW_TRAINING_MARKER"])
-    marker.write_text("started")
+    with marker.open("a") as log:
+        log.write("started\n")
     time.sleep(float(os.environ.get("TEST_SLOW_TRAINING_SECONDS", "30")))
-    marker.write_text("finished")
+    with marker.open("a") as log:
+        log.write("finished\n")
 
 
 if os.environ.get("TEST_SLOW_TRAINING_MARKER"):
