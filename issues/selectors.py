@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from feedback.models import Ticket
 
 from .models import (
     OPEN_STATUSES,
+    UNACKNOWLEDGED_STATUSES,
     Department,
     Issue,
     IssueActivity,
@@ -269,4 +270,15 @@ def daily_report(*, day: date | None = None, top: int = 10) -> DailyReport:
         new=[row(i) for i in new_ids if i in issues],
         spiking=sorted((row(i) for i in spiking if i in issues), key=lambda r: -r.count),
         resolved=resolved,
+    )
+
+
+def department_list_with_counts() -> QuerySet[Department]:
+    """Every department with its open, spiking, overdue and unacknowledged issue counts (one query)."""
+    open_issues = Q(issues__status__in=OPEN_STATUSES)
+    return Department.objects.order_by("id").annotate(
+        open_count=Count("issues", filter=open_issues),
+        spiking_count=Count("issues", filter=open_issues & Q(issues__is_spiking=True)),
+        overdue_count=Count("issues", filter=open_issues & Q(issues__is_overdue=True)),
+        unacknowledged_count=Count("issues", filter=Q(issues__status__in=UNACKNOWLEDGED_STATUSES)),
     )

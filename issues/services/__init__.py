@@ -44,6 +44,7 @@ from .workflow import (
     issue_merge,
     issue_priority_set,
     issue_transition,
+    issues_bulk_assign,
     issues_bulk_transition,
     issues_check_regression,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "issue_recount",
     "issue_route",
     "issue_transition",
+    "issues_bulk_assign",
     "issues_bulk_transition",
     "issues_check_all_regressions",
     "issues_check_regression",

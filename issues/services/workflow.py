@@ -335,3 +335,16 @@ def issues_bulk_transition(
         except (PermissionDenied, IssueActionError) as error:
             refused[issue.pk] = str(error)
     return changed, refused
+
+
+def issues_bulk_assign(*, issue_ids: list[int], assignee, actor) -> tuple[list[int], dict[int, str]]:
+    """Assign many issues through issue_assign; return (changed ids, {id: reason} for those refused)."""
+    changed: list[int] = []
+    refused: dict[int, str] = {}
+    for issue in Issue.objects.filter(pk__in=issue_ids).select_related("department", "assignee"):
+        try:
+            issue_assign(issue=issue, assignee=assignee, actor=actor)
+            changed.append(issue.pk)
+        except (PermissionDenied, IssueActionError) as error:
+            refused[issue.pk] = str(error)
+    return changed, refused

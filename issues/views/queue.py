@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,32 +16,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
+from accounts.permissions import department_can_work
 
 from .. import selectors, services
 from ..forms import BulkActionForm
-from ..models import OPEN_STATUSES, UNACKNOWLEDGED_STATUSES, Department, Issue
-from accounts.permissions import department_can_work
+from ..models import Department, Issue
 from .common import page_sparklines, paginate, safe_next
 
 QUEUE_PAGE_SIZE = 50
-
-
-def departments_with_counts():
-    """Every department with its open, spiking, overdue and unacknowledged issue counts (one query)."""
-    open_issues = Q(issues__status__in=OPEN_STATUSES)
-    return Department.objects.order_by("id").annotate(
-        open_count=Count("issues", filter=open_issues),
-        spiking_count=Count("issues", filter=open_issues & Q(issues__is_spiking=True)),
-        overdue_count=Count("issues", filter=open_issues & Q(issues__is_overdue=True)),
-        unacknowledged_count=Count("issues", filter=Q(issues__status__in=UNACKNOWLEDGED_STATUSES)),
-    )
 
 
 class DepartmentQueueView(LoginRequiredMixin, View):
     template_name = "issues/queue.html"
 
     def get(self, request, code: str | None = None):
-        departments = list(departments_with_counts())
+        departments = list(selectors.department_list_with_counts())
         if code is None:
             own = next((d for d in departments if d.pk == request.user.department_id), None)
             if own is None:
@@ -86,7 +74,7 @@ class DepartmentQueueBulkView(LoginRequiredMixin, View):
         )
         action = form.cleaned_data["action"]
         if action == BulkActionForm.ASSIGN_ME:
-            changed, refused = issues_assign_to(issue_ids=ids, assignee=request.user, actor=request.user)
+            changed, refused = services.issues_bulk_assign(issue_ids=ids, assignee=request.user, actor=request.user)
         else:
             changed, refused = services.issues_bulk_transition(
                 issue_ids=ids, to_status=BulkActionForm.TRANSITIONS[action], actor=request.user,
@@ -105,20 +93,3 @@ class DepartmentQueueBulkView(LoginRequiredMixin, View):
                 "%(count)d 个问题不在本部门队列中，已跳过。", "%(count)d 个问题不在本部门队列中，已跳过。", skipped
             ) % {"count": skipped})
         return redirect(back)
-
-
-def issues_assign_to(*, issue_ids: list[int], assignee, actor) -> tuple[list[int], dict[int, str]]:
-    """Assign many issues through issue_assign; return (changed ids, {id: reason refused}).
-
-    The bulk counterpart of issues_bulk_transition; it belongs in issues.services
-    (asked of the backend), kept here until it exists there.
-    """
-    changed: list[int] = []
-    refused: dict[int, str] = {}
-    for issue in Issue.objects.filter(pk__in=issue_ids).select_related("department", "assignee"):
-        try:
-            services.issue_assign(issue=issue, assignee=assignee, actor=actor)
-            changed.append(issue.pk)
-        except (PermissionDenied, services.IssueActionError) as error:
-            refused[issue.pk] = str(error)
-    return changed, refused

@@ -2,7 +2,6 @@ import logging
 
 import pytest
 
-from feedback import classification
 from feedback.classification import (
     clear_predictor_cache,
     get_predictor,
