@@ -10,6 +10,17 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("管理员")
 
 
+def _allowed(action: str) -> property:
+    """A read-only property for templates that asks the one policy (accounts/permissions.py)."""
+
+    def allowed(user) -> bool:
+        from .permissions import Action, user_can
+
+        return user_can(user, Action(action))
+
+    return property(allowed)
+
+
 class User(AbstractUser):
     """A person using the app. The role decides what the server lets them do."""
 
@@ -30,27 +41,8 @@ class User(AbstractUser):
     def is_lead(self) -> bool:
         return self.role == Role.LEAD
 
-    def _can(self, action: str) -> bool:
-        from .permissions import Action, user_can
-
-        return user_can(self, Action(action))
-
-    @property
-    def can_file_tickets(self) -> bool:
-        return self._can("file_tickets")
-
-    @property
-    def can_correct_tickets(self) -> bool:
-        return self._can("correct_tickets")
-
-    @property
-    def can_see_unmasked(self) -> bool:
-        return self._can("see_unmasked")
-
-    @property
-    def can_change_issues(self) -> bool:
-        return self._can("change_issues")
-
-    @property
-    def can_manage_routing(self) -> bool:
-        return self._can("manage_routing")
+    can_file_tickets = _allowed("file_tickets")
+    can_correct_tickets = _allowed("correct_tickets")
+    can_see_unmasked = _allowed("see_unmasked")
+    can_change_issues = _allowed("change_issues")
+    can_manage_routing = _allowed("manage_routing")

@@ -11,17 +11,12 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="feedback.triage_ticket",
-    bind=True,
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
-    soft_time_limit=60,
-    time_limit=90,
-)
+# Triage is idempotent: a failure (database restart, lock timeout) retries with backoff.
+RETRYING = {"bind": True, "acks_late": True, "autoretry_for": (Exception,), "retry_backoff": True,
+            "retry_backoff_max": 300, "max_retries": 8}
+
+
+@shared_task(name="feedback.triage_ticket", soft_time_limit=60, time_limit=90, **RETRYING)
 def triage_ticket(self, ticket_id: int) -> None:
     """Classify one ticket (and, through the classification service, group and route it)."""
     from .classification import ticket_classify
@@ -29,17 +24,7 @@ def triage_ticket(self, ticket_id: int) -> None:
     ticket_classify(ticket_id=ticket_id)
 
 
-@shared_task(
-    name="feedback.triage_tickets",
-    bind=True,
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
-    soft_time_limit=300,
-    time_limit=360,
-)
+@shared_task(name="feedback.triage_tickets", soft_time_limit=300, time_limit=360, **RETRYING)
 def triage_tickets(self, ticket_ids: list[int]) -> None:
     """Classify, group and route a batch of tickets with one model call (imports, API batches, the sweeper)."""
     from .classification import tickets_triage

@@ -321,30 +321,28 @@ def issues_check_regression(*, issue_ids: list[int], now: datetime | None = None
     return reopened
 
 
-def issues_bulk_transition(
-    *, issue_ids: list[int], to_status: str, actor, note: str = "", action_taken: str = "", action_date=None
-) -> tuple[list[int], dict[int, str]]:
-    """Apply one transition to many issues; return (changed ids, {id: reason} for those refused)."""
-    changed: list[int] = []
-    refused: dict[int, str] = {}
-    for issue in Issue.objects.filter(pk__in=issue_ids):
-        try:
-            issue_transition(issue=issue, to_status=to_status, actor=actor, note=note,
-                             action_taken=action_taken, action_date=action_date)
-            changed.append(issue.pk)
-        except (PermissionDenied, IssueActionError) as error:
-            refused[issue.pk] = str(error)
-    return changed, refused
-
-
-def issues_bulk_assign(*, issue_ids: list[int], assignee, actor) -> tuple[list[int], dict[int, str]]:
-    """Assign many issues through issue_assign; return (changed ids, {id: reason} for those refused)."""
+def _each_issue(issue_ids: list[int], change) -> tuple[list[int], dict[int, str]]:
+    """Apply ``change(issue)`` to each issue; return (changed ids, {id: reason} for those refused)."""
     changed: list[int] = []
     refused: dict[int, str] = {}
     for issue in Issue.objects.filter(pk__in=issue_ids).select_related("department", "assignee"):
         try:
-            issue_assign(issue=issue, assignee=assignee, actor=actor)
+            change(issue)
             changed.append(issue.pk)
         except (PermissionDenied, IssueActionError) as error:
             refused[issue.pk] = str(error)
     return changed, refused
+
+
+def issues_bulk_transition(
+    *, issue_ids: list[int], to_status: str, actor, note: str = "", action_taken: str = "", action_date=None
+) -> tuple[list[int], dict[int, str]]:
+    """Apply one transition to many issues; return (changed ids, {id: reason} for those refused)."""
+    return _each_issue(issue_ids, lambda issue: issue_transition(
+        issue=issue, to_status=to_status, actor=actor, note=note, action_taken=action_taken, action_date=action_date,
+    ))
+
+
+def issues_bulk_assign(*, issue_ids: list[int], assignee, actor) -> tuple[list[int], dict[int, str]]:
+    """Assign many issues through issue_assign; return (changed ids, {id: reason} for those refused)."""
+    return _each_issue(issue_ids, lambda issue: issue_assign(issue=issue, assignee=assignee, actor=actor))
