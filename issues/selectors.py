@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from feedback.models import Ticket
 
+from .conf import issue_setting
 from .models import (
     OPEN_STATUSES,
     UNACKNOWLEDGED_STATUSES,
@@ -26,6 +27,7 @@ from .models import (
     Priority,
     SubTheme,
     SubThemeStatus,
+    TRANSITIONS,
 )
 
 ORDERINGS = {
@@ -155,8 +157,6 @@ class IssueDetail:
 
 def issue_detail(*, issue_id: int, days: int = 90, ticket_limit: int = 50) -> IssueDetail:
     """Return everything the issue page shows. Raises Issue.DoesNotExist."""
-    from .services.workflow import allowed_transitions
-
     issue = _base().select_related("resolved_by", "merged_into", "routing_rule").get(pk=issue_id)
     representative_ids = list(issue.representative_ticket_ids or [])
     by_id = Ticket.objects.select_related("product").in_bulk(representative_ids)
@@ -223,8 +223,6 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def daily_report(*, day: date | None = None, top: int = 10) -> DailyReport:
     """Return the high-frequency issue report of one day (default: yesterday)."""
-    from .services.monitoring import spiking_issue_ids
-
     day = day or timezone.localdate() - timedelta(days=1)
     counts = dict(IssueDaily.objects.filter(day=day, count__gt=0).values_list("issue_id", "count"))
     total = sum(counts.values())
@@ -282,3 +280,33 @@ def department_list_with_counts() -> QuerySet[Department]:
         overdue_count=Count("issues", filter=open_issues & Q(issues__is_overdue=True)),
         unacknowledged_count=Count("issues", filter=Q(issues__status__in=UNACKNOWLEDGED_STATUSES)),
     )
+
+
+def allowed_transitions(issue: Issue) -> list[str]:
+    """Return the statuses ``issue`` may move to next, in workflow order."""
+    order = [IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED, IssueStatus.CLOSED,
+             IssueStatus.IGNORED, IssueStatus.NEW]
+    allowed = TRANSITIONS.get(issue.status, frozenset())
+    return [status for status in order if status in allowed]
+
+
+def spiking_issue_ids(*, day: date) -> dict[int, tuple[int, float]]:
+    """Return {issue id: (count on day, trailing 7-day mean)} for issues spiking on ``day``."""
+    ratio = issue_setting("ISSUE_SPIKE_RATIO")
+    minimum = issue_setting("ISSUE_SPIKE_MIN_TICKETS")
+    counts = dict(IssueDaily.objects.filter(day=day, count__gte=minimum).values_list("issue_id", "count"))
+    if not counts:
+        return {}
+    baseline = dict(
+        IssueDaily.objects.filter(issue_id__in=list(counts), day__gte=day - timedelta(days=7), day__lt=day)
+        .order_by()
+        .values("issue_id")
+        .annotate(total=Sum("count"))
+        .values_list("issue_id", "total")
+    )
+    result = {}
+    for issue_id, count in counts.items():
+        mean = (baseline.get(issue_id) or 0) / 7
+        if count >= ratio * mean:
+            result[issue_id] = (count, mean)
+    return result

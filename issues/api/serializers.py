@@ -93,7 +93,7 @@ class IssueDetailSerializer(IssueSerializer):
         return DailyPointSerializer(self.context.get("series", []), many=True).data
 
     def get_allowed_transitions(self, issue: Issue) -> list[str]:
-        from issues.services import allowed_transitions
+        from issues.selectors import allowed_transitions
 
         return allowed_transitions(issue)
 

@@ -12,6 +12,7 @@ from .issue import (
     IssueStatus,
     Priority,
     ScopeType,
+    TRANSITIONS,
 )
 from .notification import DeliveryChannel, DeliveryStatus, Notification, NotificationDelivery, NotificationKind
 from .routing import RoutingRule
@@ -37,5 +38,6 @@ __all__ = [
     "ScopeType",
     "SubTheme",
     "SubThemeStatus",
+    "TRANSITIONS",
     "UNACKNOWLEDGED_STATUSES",
 ]

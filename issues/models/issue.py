@@ -31,6 +31,19 @@ class IssueStatus(models.TextChoices):
 OPEN_STATUSES = (IssueStatus.NEW, IssueStatus.REGRESSED, IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS)
 # Statuses waiting for a first response (the acknowledge SLA applies).
 UNACKNOWLEDGED_STATUSES = (IssueStatus.NEW, IssueStatus.REGRESSED)
+# The lead workflow: which status may follow which ("merged" is reached only through issue_merge).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    IssueStatus.NEW: frozenset({IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED, IssueStatus.IGNORED}),
+    IssueStatus.REGRESSED: frozenset(
+        {IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED, IssueStatus.IGNORED}
+    ),
+    IssueStatus.ACKNOWLEDGED: frozenset({IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED, IssueStatus.IGNORED}),
+    IssueStatus.IN_PROGRESS: frozenset({IssueStatus.ACKNOWLEDGED, IssueStatus.RESOLVED, IssueStatus.IGNORED}),
+    IssueStatus.RESOLVED: frozenset({IssueStatus.CLOSED, IssueStatus.IN_PROGRESS}),
+    IssueStatus.CLOSED: frozenset({IssueStatus.IN_PROGRESS}),
+    IssueStatus.IGNORED: frozenset({IssueStatus.NEW}),
+    IssueStatus.MERGED: frozenset(),
+}
 DONE_STATUSES = (IssueStatus.RESOLVED, IssueStatus.CLOSED)
 
 

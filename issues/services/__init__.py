@@ -20,8 +20,8 @@ from .insights import (
 from .monitoring import issues_check_all_regressions, issues_detect_spikes, issues_flag_overdue
 from .notifications import (
     DeliveryError,
-    delivery_send,
     deliveries_sweep,
+    delivery_send,
     notification_create,
     notifications_for_user,
     notifications_mark_read,
@@ -35,9 +35,7 @@ from .routing import (
     routing_rule_save,
 )
 from .workflow import (
-    TRANSITIONS,
     IssueActionError,
-    allowed_transitions,
     issue_assign,
     issue_comment,
     issue_department_set,
@@ -54,8 +52,6 @@ __all__ = [
     "AttachResult",
     "DeliveryError",
     "IssueActionError",
-    "TRANSITIONS",
-    "allowed_transitions",
     "candidates_refresh",
     "deliveries_sweep",
     "delivery_send",

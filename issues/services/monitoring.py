@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
-from ..conf import issue_setting
 from ..models import (
     DONE_STATUSES,
     OPEN_STATUSES,
@@ -17,34 +16,12 @@ from ..models import (
     ActivityVerb,
     Issue,
     IssueActivity,
-    IssueDaily,
     IssueStatus,
     NotificationKind,
 )
+from ..selectors import spiking_issue_ids
 
 logger = logging.getLogger(__name__)
-
-
-def spiking_issue_ids(*, day: date) -> dict[int, tuple[int, float]]:
-    """Return {issue id: (count on day, trailing 7-day mean)} for issues spiking on ``day``."""
-    ratio = issue_setting("ISSUE_SPIKE_RATIO")
-    minimum = issue_setting("ISSUE_SPIKE_MIN_TICKETS")
-    counts = dict(IssueDaily.objects.filter(day=day, count__gte=minimum).values_list("issue_id", "count"))
-    if not counts:
-        return {}
-    baseline = dict(
-        IssueDaily.objects.filter(issue_id__in=list(counts), day__gte=day - timedelta(days=7), day__lt=day)
-        .order_by()
-        .values("issue_id")
-        .annotate(total=Sum("count"))
-        .values_list("issue_id", "total")
-    )
-    result = {}
-    for issue_id, count in counts.items():
-        mean = (baseline.get(issue_id) or 0) / 7
-        if count >= ratio * mean:
-            result[issue_id] = (count, mean)
-    return result
 
 
 def issues_detect_spikes(*, now: datetime | None = None) -> tuple[list[int], list[int]]:
@@ -143,8 +120,9 @@ def issues_flag_overdue(*, now: datetime | None = None) -> tuple[list[int], int]
 
 def issues_check_all_regressions(*, now: datetime | None = None) -> list[int]:
     """Check every resolved issue that received tickets after its resolution."""
-    from .workflow import issues_check_regression
     from django.db.models import F
+
+    from .workflow import issues_check_regression
 
     ids = list(
         Issue.objects.filter(status__in=DONE_STATUSES, resolved_at__isnull=False, last_seen_at__gt=F("resolved_at"))

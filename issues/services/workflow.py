@@ -19,6 +19,7 @@ from feedback.models import Ticket
 from ..conf import issue_setting
 from ..models import (
     DONE_STATUSES,
+    TRANSITIONS,
     ActivityVerb,
     Department,
     DepartmentSource,
@@ -34,19 +35,6 @@ from .sla import sla_due_times
 logger = logging.getLogger(__name__)
 
 S = IssueStatus
-# Which status may follow which. "merged" is reached only through issue_merge.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.NEW: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.IGNORED}),
-    S.REGRESSED: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.IGNORED}),
-    S.ACKNOWLEDGED: frozenset({S.IN_PROGRESS, S.RESOLVED, S.IGNORED}),
-    S.IN_PROGRESS: frozenset({S.ACKNOWLEDGED, S.RESOLVED, S.IGNORED}),
-    S.RESOLVED: frozenset({S.CLOSED, S.IN_PROGRESS}),
-    S.CLOSED: frozenset({S.IN_PROGRESS}),
-    S.IGNORED: frozenset({S.NEW}),
-    S.MERGED: frozenset(),
-}
-
-
 class IssueActionError(ValueError):
     """A workflow action is not allowed or its input is incomplete; ``errors`` maps field to message."""
 
@@ -70,13 +58,6 @@ def _log(issue: Issue, actor, verb: str, from_value="", to_value="", note: str =
         note=note,
         payload=payload,
     )
-
-
-def allowed_transitions(issue: Issue) -> list[str]:
-    """Return the statuses ``issue`` may move to next, in workflow order."""
-    order = [S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED, S.IGNORED, S.NEW]
-    allowed = TRANSITIONS.get(issue.status, frozenset())
-    return [status for status in order if status in allowed]
 
 
 def issue_transition(
