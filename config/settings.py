@@ -21,7 +21,8 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The fallback key only exists so a checkout runs; production must set DJANGO_SECRET_KEY.
+# The fallback key only exists so a development checkout runs (DJANGO_DEBUG=1, as bin/run sets);
+# without DEBUG the hardening block at the end refuses to start unless DJANGO_SECRET_KEY is set.
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-set-DJANGO_SECRET_KEY-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -210,4 +211,39 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"jieba": {"level": "WARNING"}},
+}
+
+
+# --- Hardening (issue 12): secrets, HTTPS, sessions, logins, errors ---
+# A public development key in production lets anyone forge sessions and password-reset links, so a
+# server that is not in DEBUG refuses to start without its own key instead of falling back silently.
+if not DEBUG and not env.str("DJANGO_SECRET_KEY", default=""):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set. With DJANGO_DEBUG=0 the app refuses to run on the public development "
+        "key: set DJANGO_SECRET_KEY to a long random string (python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'), or set DJANGO_DEBUG=1 on a development machine."
+    )
+# HTTPS: off by default so a checkout runs over plain HTTP; production behind TLS turns them on
+# (README, "Production"). HSTS cannot be undone from the server once browsers have seen it.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy, e.g. DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO=https.
+# Only set it when the proxy always overwrites that header, or clients can claim HTTPS themselves.
+_proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header.split("=", 1)) if "=" in _proxy_ssl_header else None
+# Session length in seconds (default two weeks, Django's own default).
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# drf-spectacular names choice sets by field name; these say which is which instead of a hash suffix.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "IssueStatusEnum": "issues.models.issue.IssueStatus",
+    "IssueTransitionStatusEnum": "issues.api.serializers.TRANSITION_STATUSES",
+    "IssuePriorityEnum": "issues.models.issue.Priority",
+    "SubThemeStatusEnum": "issues.models.subtheme.SubThemeStatus",
+    "DeliveryStatusEnum": "issues.models.notification.DeliveryStatus",
+    "ImportJobStatusEnum": "feedback.models.ImportJob.Status",
+    "ImpactStatusEnum": "issues.impact.models.ImpactStatus",
 }
