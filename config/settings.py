@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.errors.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -238,6 +239,8 @@ SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header.split("=", 1)) if "=" in _prox
 # Session length in seconds (default two weeks, Django's own default).
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 # drf-spectacular names choice sets by field name; these say which is which instead of a hash suffix.
+# Every API error is DRF's JSON (config/errors.py), never an HTML page.
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.errors.api_exception_handler"
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "IssueStatusEnum": "issues.models.issue.IssueStatus",
     "IssueTransitionStatusEnum": "issues.api.serializers.TRANSITION_STATUSES",

@@ -25,3 +25,7 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("issues.urls")),
 ]
+
+# JSON for /api/ paths, Django's pages elsewhere (config/errors.py).
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

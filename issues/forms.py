@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from feedback.dates import date_out_of_range_message
 from feedback.models import Category, Channel
 
 from .models import Department, Issue, IssueStatus, Priority, RoutingRule
@@ -201,6 +202,8 @@ class ReportDayForm(forms.Form):
         day = self.cleaned_data.get("day")
         if day and day > timezone.localdate():
             raise forms.ValidationError(_("日期不能在未来。"))
+        if day and (problem := date_out_of_range_message(day)):
+            raise forms.ValidationError(problem)
         return day
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
+from feedback.dates import date_out_of_range_message
 from feedback.models import Category, Channel, Ticket, TriageStatus
 
 
@@ -26,6 +27,9 @@ class DateOrDateTimeField(forms.Field):
             moment = None if day else parse_datetime(value)
         except ValueError:  # well-formed but impossible, e.g. 2024-02-30
             day = moment = None
+        candidate = day if day is not None else moment.date() if moment is not None else None
+        if candidate is not None and (problem := date_out_of_range_message(candidate)):
+            raise forms.ValidationError(problem, code="out_of_range")
         if day is not None:
             return day
         if moment is not None:

@@ -71,6 +71,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
     pagination_class = TicketPagination
+    lookup_value_regex = r"[0-9]{1,18}"  # anything else is a JSON 404, never a failed query
 
     def get_queryset(self) -> QuerySet[Ticket]:
         # The same selector as the pages, so a narrower visibility rule later applies to both.
