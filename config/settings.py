@@ -6,6 +6,7 @@ kombu's SQLAlchemy transport on a SQLite file for the Celery broker, so a fresh
 checkout runs web server, worker and beat with no other server. Production sets
 DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis or RabbitMQ).
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -250,3 +251,30 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ImportJobStatusEnum": "feedback.models.ImportJob.Status",
     "ImpactStatusEnum": "issues.impact.models.ImpactStatus",
 }
+
+# Brute force (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username (from
+# anywhere) or from one address (for any username), the login page and the token endpoint refuse
+# that username or address for LOGIN_LOCKOUT_MINUTES. Attempts are rows in the database, so every
+# web worker sees the same count. A correct password resets the count.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its start-up banner on every process; failures are still logged
+# The lock lasts LOGIN_LOCKOUT_MINUTES from the last counted failure; a person retrying during it
+# does not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The client address comes from REMOTE_ADDR only: X-Forwarded-For is written by the client unless a
+# proxy overwrites it. Behind a proxy that does, set LOGIN_CLIENT_IP_HEADERS=HTTP_X_FORWARDED_FOR.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("LOGIN_CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
+# API tokens expire (accounts/tokens.py); the token endpoint then issues a new one, and users revoke
+# theirs on the account page (/accounts/me/).
+API_TOKEN_TTL = timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=7 * 24))
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.tokens.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
