@@ -168,7 +168,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Fail fast when the broker is down: the ticket is saved anyway and the sweeper enqueues it later.
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.25)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
@@ -278,3 +278,17 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "accounts.tokens.ExpiringTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
+
+# Broker outages (issue 12): a web request never waits for the broker. Publishing tries one
+# connection, briefly, and gives up (the ticket or upload is saved; the sweepers send it later):
+# kombu's default is to retry for two seconds, which stalled every request during an outage.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", default=0.25),
+        "max_retries": 0,
+        "interval_start": 0,
+    })
+# Uploads saved while the broker was down are sent by these sweepers once it is back.
+IMPORT_SWEEP_AFTER_SECONDS = env.int("IMPORT_SWEEP_AFTER_SECONDS", default=180)
+CELERY_BEAT_SCHEDULE["feedback-sweep-queued-imports"] = {"task": "feedback.sweep_queued_imports", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["impact-sweep-queued-imports"] = {"task": "impact.sweep_queued_imports", "schedule": 120.0}
