@@ -14,7 +14,7 @@ from .issue import (
     ScopeType,
 )
 from .notification import DeliveryChannel, DeliveryStatus, Notification, NotificationDelivery, NotificationKind
-from .routing import RoutingRule
+from .routing import RerouteState, RoutingRule
 from .subtheme import SubTheme, SubThemeStatus
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "NotificationKind",
     "OPEN_STATUSES",
     "Priority",
+    "RerouteState",
     "RoutingRule",
     "ScopeType",
     "SubTheme",
