@@ -109,6 +109,17 @@ def issue_list(*, filters: dict[str, Any] | None = None, user=None) -> QuerySet[
     return issues.order_by(*ORDERINGS.get(filters.get("ordering") or "volume", ORDERINGS["volume"]))
 
 
+def issue_assignee_candidates(*, issue: Issue, actor) -> QuerySet:
+    """Return who ``actor`` may assign ``issue`` to: active members of its department, the actor, or its
+    current assignee. The page's choices and the service's check (so the API too) both come from here."""
+    from django.contrib.auth import get_user_model
+
+    people = Q(is_active=True) & (Q(department_id=issue.department_id) | Q(pk=getattr(actor, "pk", None)))
+    if issue.assignee_id:
+        people |= Q(pk=issue.assignee_id)
+    return get_user_model().objects.filter(people).order_by("username")
+
+
 def department_queue(*, department: Department | int, statuses: tuple[str, ...] = OPEN_STATUSES) -> QuerySet[Issue]:
     """Return a department's open issues in the order a lead works them.
 
