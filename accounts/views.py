@@ -1,9 +1,17 @@
-"""Login page that lets an anonymous visitor pick the language before logging in."""
+"""Login page (with a language switch for anonymous visitors) and the account page."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
+from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views import View
+from rest_framework.authtoken.models import Token
+
+from .tokens import token_expires_at, token_is_expired, token_revoke, token_rotate
 
 LANGUAGE_QUERY_PARAMETER = "lang"
 
@@ -48,3 +56,33 @@ class LanguageLoginView(LoginView):
         context = super().get_context_data(**kwargs)
         context["languages"] = settings.LANGUAGES
         return context
+
+
+class AccountView(LoginRequiredMixin, View):
+    """The user's own page: who they are, how long the session lasts, and their API token.
+
+    A new token's key is shown once, in the response to the POST that made it (never in a
+    message, which may be stored in a cookie); after that only its dates are shown.
+    """
+
+    template_name = "accounts/account.html"
+
+    def get(self, request, new_key: str | None = None):
+        token = Token.objects.filter(user=request.user).first()
+        return render(request, self.template_name, {
+            "token": token,
+            "token_expires_at": token_expires_at(token=token) if token else None,
+            "token_expired": token_is_expired(token=token) if token else False,
+            "new_key": new_key,
+            "session_expires_at": request.session.get_expiry_date(),
+            "token_ttl_hours": int(settings.API_TOKEN_TTL.total_seconds() // 3600),
+        })
+
+    def post(self, request):
+        if request.POST.get("action") == "revoke":
+            if token_revoke(user=request.user):
+                messages.success(request, _("API 令牌已撤销，使用它的程序需要重新获取。"))
+            return redirect("account")
+        if request.POST.get("action") == "rotate":
+            return self.get(request, new_key=token_rotate(user=request.user).key)
+        return redirect("account")

@@ -6,6 +6,7 @@ kombu's SQLAlchemy transport on a SQLite file for the Celery broker, so a fresh
 checkout runs web server, worker and beat with no other server. Production sets
 DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis or RabbitMQ).
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -21,7 +22,8 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The fallback key only exists so a checkout runs; production must set DJANGO_SECRET_KEY.
+# The fallback key only exists so a development checkout runs (DJANGO_DEBUG=1, as bin/run sets);
+# without DEBUG the hardening block at the end refuses to start unless DJANGO_SECRET_KEY is set.
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-set-DJANGO_SECRET_KEY-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.errors.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -165,7 +168,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Fail fast when the broker is down: the ticket is saved anyway and the sweeper enqueues it later.
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.25)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
@@ -269,3 +272,81 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"jieba": {"level": "WARNING"}},
 }
+
+
+# --- Hardening (issue 12): secrets, HTTPS, sessions, logins, errors ---
+# A public development key in production lets anyone forge sessions and password-reset links, so a
+# server that is not in DEBUG refuses to start without its own key instead of falling back silently.
+if not DEBUG and not env.str("DJANGO_SECRET_KEY", default=""):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set. With DJANGO_DEBUG=0 the app refuses to run on the public development "
+        "key: set DJANGO_SECRET_KEY to a long random string (python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'), or set DJANGO_DEBUG=1 on a development machine."
+    )
+# HTTPS: off by default so a checkout runs over plain HTTP; production behind TLS turns them on
+# (README, "Production"). HSTS cannot be undone from the server once browsers have seen it.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy, e.g. DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO=https.
+# Only set it when the proxy always overwrites that header, or clients can claim HTTPS themselves.
+_proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header.split("=", 1)) if "=" in _proxy_ssl_header else None
+# Session length in seconds (default two weeks, Django's own default).
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# drf-spectacular names choice sets by field name; these say which is which instead of a hash suffix.
+# Every API error is DRF's JSON (config/errors.py), never an HTML page.
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.errors.api_exception_handler"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "IssueStatusEnum": "issues.models.issue.IssueStatus",
+    "IssueTransitionStatusEnum": "issues.api.serializers.TRANSITION_STATUSES",
+    "IssuePriorityEnum": "issues.models.issue.Priority",
+    "SubThemeStatusEnum": "issues.models.subtheme.SubThemeStatus",
+    "DeliveryStatusEnum": "issues.models.notification.DeliveryStatus",
+    "ImportJobStatusEnum": "feedback.models.ImportJob.Status",
+    "ImpactStatusEnum": "issues.impact.models.ImpactStatus",
+}
+
+# Brute force (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username (from
+# anywhere) or from one address (for any username), the login page and the token endpoint refuse
+# that username or address for LOGIN_LOCKOUT_MINUTES. Attempts are rows in the database, so every
+# web worker sees the same count. A correct password resets the count.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its start-up banner on every process; failures are still logged
+# The lock lasts LOGIN_LOCKOUT_MINUTES from the last counted failure; a person retrying during it
+# does not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The client address comes from REMOTE_ADDR only: X-Forwarded-For is written by the client unless a
+# proxy overwrites it. Behind a proxy that does, set LOGIN_CLIENT_IP_HEADERS=HTTP_X_FORWARDED_FOR.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("LOGIN_CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
+# API tokens expire (accounts/tokens.py); the token endpoint then issues a new one, and users revoke
+# theirs on the account page (/accounts/me/).
+API_TOKEN_TTL = timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=7 * 24))
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.tokens.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+
+# Broker outages (issue 12): a web request never waits for the broker. Publishing tries one
+# connection, briefly, and gives up (the ticket or upload is saved; the sweepers send it later):
+# kombu's default is to retry for two seconds, which stalled every request during an outage.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", default=0.25),
+        "max_retries": 0,
+        "interval_start": 0,
+    })
+# Uploads saved while the broker was down are sent by these sweepers once it is back.
+IMPORT_SWEEP_AFTER_SECONDS = env.int("IMPORT_SWEEP_AFTER_SECONDS", default=180)
+CELERY_BEAT_SCHEDULE["feedback-sweep-queued-imports"] = {"task": "feedback.sweep_queued_imports", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["impact-sweep-queued-imports"] = {"task": "impact.sweep_queued_imports", "schedule": 120.0}

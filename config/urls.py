@@ -5,13 +5,14 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.views import LanguageLoginView
+from accounts.views import AccountView, LanguageLoginView
 from feedback.views import health
 
 urlpatterns = [
     path("health/", health, name="health"),
     path("accounts/login/", LanguageLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/me/", AccountView.as_view(), name="account"),
     # Anonymous visitors switch language on the login page (?lang=); everywhere else needs a login.
     path("i18n/setlang/", login_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
@@ -25,3 +26,7 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("issues.urls")),
 ]
+
+# JSON for /api/ paths, Django's pages elsewhere (config/errors.py).
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

@@ -30,6 +30,7 @@ from .classifiers import (
     ModelStore,
     Prediction,
     TriageModel,
+    UnknownVersionError,
     load_seed,
     mask_phone_numbers,
     train_version,
@@ -96,12 +97,24 @@ def _freeze_long_lived_objects() -> None:
 
 
 def _load_or_recover(store: ModelStore) -> TriageModel:
+    """Load the active model; a damaged one falls back to the newest loadable version (admins are told).
+
+    Only when no stored version loads at all is a model trained, and then on the seed corpus
+    and every agent label, never on the seed alone while labels exist.
+    """
     active = store.active_version()
-    if active is not None:
-        try:
-            return store.load(active)
-        except ModelLoadError as error:
-            logger.error("active model %s cannot be loaded (%s); retraining the seed model", active, error)
+    try:
+        loaded = store.load_active()
+    except UnknownVersionError:
+        pass
+    except ModelLoadError as error:
+        logger.error("active model %s cannot be loaded, nor any earlier version (%s)", active, error)
+    else:
+        if loaded.fell_back:
+            from .model_alerts import model_fallback_notify
+
+            model_fallback_notify(unreadable=loaded.unreadable, active=loaded.version, errors=loaded.errors)
+        return loaded.model
     # One process trains; the others wait on the lock and then load what it stored.
     with store.lock():
         current = store.active_version()
@@ -111,8 +124,13 @@ def _load_or_recover(store: ModelStore) -> TriageModel:
             except ModelLoadError as error:
                 logger.error("model %s cannot be loaded either (%s)", current, error)
         reason = "no active model" if active is None else f"model {active} unreadable"
-        logger.warning("training the seed model: %s", reason)
-        result = train_version(store, load_seed(), force=True, note=f"seed model ({reason})")
+        labels = labelled_examples()
+        logger.warning("training the seed model with %d agent labels: %s", len(labels), reason)
+        result = train_version(store, load_seed() + labels, force=True, note=f"seed model ({reason})")
+        if active is not None:
+            from .model_alerts import model_fallback_notify
+
+            model_fallback_notify(unreadable=[active], active=result.version, errors=[reason], retrained=True)
         return store.load(result.version)
 
 

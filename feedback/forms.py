@@ -2,11 +2,14 @@
 form, the API and the importer cannot disagree about what a valid ticket is."""
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .dates import date_out_of_range_message
 from .models import Category, Channel, TriageStatus
 from .selectors import TicketFilters, product_for_input
 from .services import TicketInput, TicketValidationError
@@ -74,6 +77,12 @@ class TicketFilterForm(forms.Form):
             (category.code, category.display_name(language)) for category in Category.objects.all()
         ]
 
+    def clean_received_from(self) -> date | None:
+        return _supported_date(self.cleaned_data.get("received_from"))
+
+    def clean_received_to(self) -> date | None:
+        return _supported_date(self.cleaned_data.get("received_to"))
+
     def to_filters(self) -> TicketFilters:
         """Return the valid filters; a malformed field is ignored (and shown as an error) rather than failing the page."""
         self.is_valid()
@@ -89,3 +98,9 @@ class CategoryConfirmForm(forms.Form):
         # No preselected category when there is no prediction: a stray click must not label the ticket.
         empty_label=_("请选择类别"),
     )
+
+
+def _supported_date(day: date | None) -> date | None:
+    if day is not None and (problem := date_out_of_range_message(day)):
+        raise forms.ValidationError(problem, code="out_of_range")
+    return day

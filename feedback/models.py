@@ -66,6 +66,10 @@ class Ticket(models.Model):
     """One complaint as an agent or a platform export recorded it."""
 
     text = models.TextField(_("投诉内容"))
+    # The text with phone numbers masked (feedback.masking), written with ``text`` by the services:
+    # people who may only see the masked text search this copy, so a search cannot recover a
+    # masked number digit by digit.
+    text_masked = models.TextField(blank=True, default="", editable=False)
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices, default=Channel.CHAT)
     product = models.ForeignKey(
         Product, verbose_name=_("商品"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"

@@ -50,18 +50,7 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
     tickets = Ticket.objects.select_related("product", "category", "predicted_category", "filed_by")
     q = filters.q.strip()
     if q:
-        condition = (
-            Q(text__icontains=q)
-            | Q(order_number__icontains=q)
-            | Q(sku_raw__icontains=q)
-            | Q(product__sku__icontains=q)
-            | Q(product__name__icontains=q)
-            | Q(external_id__icontains=q)
-        )
-        ticket_number = q.removeprefix("#")
-        if ticket_number.isdigit() and len(ticket_number) < 12:
-            condition |= Q(pk=int(ticket_number))
-        tickets = tickets.filter(condition)
+        tickets = tickets.filter(ticket_search_condition(q=q, user=user))
     if filters.channel:
         tickets = tickets.filter(channel=filters.channel)
     if filters.category:
@@ -76,6 +65,32 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.received_to:
         tickets = tickets.filter(received_at__lt=_start_of_day(filters.received_to + timedelta(days=1)))
     return tickets.order_by("-received_at", "-id")
+
+
+def ticket_search_condition(*, q: str, user) -> Q:
+    """Return the condition "``q`` appears in the ticket", over the text ``user`` may read.
+
+    Someone who sees masked text searches the masked copy (and the full text only of tickets they
+    filed themselves), so ``?q=1381234`` cannot reveal a number the page shows as 138****5678.
+    """
+    if user is not None and user.is_authenticated and user.can_see_unmasked:
+        text = Q(text__icontains=q)
+    elif user is not None and user.is_authenticated:
+        text = Q(text_masked__icontains=q) | Q(filed_by=user, text__icontains=q)
+    else:
+        text = Q(text_masked__icontains=q)
+    condition = (
+        text
+        | Q(order_number__icontains=q)
+        | Q(sku_raw__icontains=q)
+        | Q(product__sku__icontains=q)
+        | Q(product__name__icontains=q)
+        | Q(external_id__icontains=q)
+    )
+    ticket_number = q.removeprefix("#")
+    if ticket_number.isascii() and ticket_number.isdigit() and len(ticket_number) < 12:
+        condition |= Q(pk=int(ticket_number))
+    return condition
 
 
 def ticket_get(*, user, pk: int) -> Ticket:

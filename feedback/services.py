@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .masking import mask_phone_numbers
 from .models import Channel, Product, Ticket
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def ticket_validate(data: TicketInput, *, product_cache: dict[str, Product | Non
 def _build(data: TicketInput, filed_by) -> Ticket:
     return Ticket(
         text=data.text,
+        text_masked=mask_phone_numbers(data.text),
         channel=data.channel,
         product=data.product,
         sku_raw=data.sku,

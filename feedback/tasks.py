@@ -60,6 +60,15 @@ def run_import(job_id: int) -> None:
     import_job_run(job_id=job_id)
 
 
+@shared_task(name="feedback.sweep_queued_imports", acks_late=True, soft_time_limit=60)
+def sweep_queued_imports() -> int:
+    """Send import jobs still queued a while after upload (uploaded while the broker was down)."""
+    from .imports.service import import_jobs_requeue
+    from .models import ImportJob
+
+    return import_jobs_requeue(model=ImportJob, task=run_import, older_than_seconds=settings.IMPORT_SWEEP_AFTER_SECONDS)
+
+
 @shared_task(name="feedback.train_model", acks_late=True, soft_time_limit=1800, time_limit=1900)
 def train_model() -> None:
     """Nightly retrain from the seed corpus plus confirmed labels (promotion-gated)."""

@@ -7,15 +7,16 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from feedback.dates import date_out_of_range_message
 from feedback.models import Category, Channel
 
 from .models import Department, Issue, IssueStatus, Priority, RoutingRule
+from .selectors import issue_assignee_candidates
 
 
 class LocalizedChoiceField(forms.ModelChoiceField):
@@ -154,10 +155,7 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, issue: Issue, user, **kwargs):
         super().__init__(*args, **kwargs)
-        people = Q(is_active=True) & (Q(department_id=issue.department_id) | Q(pk=user.pk))
-        if issue.assignee_id:
-            people |= Q(pk=issue.assignee_id)
-        self.fields["assignee"].queryset = get_user_model().objects.filter(people).order_by("username")
+        self.fields["assignee"].queryset = issue_assignee_candidates(issue=issue, actor=user)
         self.fields["assignee"].label_from_instance = lambda u: (
             f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
         )
@@ -201,6 +199,8 @@ class ReportDayForm(forms.Form):
         day = self.cleaned_data.get("day")
         if day and day > timezone.localdate():
             raise forms.ValidationError(_("日期不能在未来。"))
+        if day and (problem := date_out_of_range_message(day)):
+            raise forms.ValidationError(problem)
         return day
 
 

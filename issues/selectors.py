@@ -49,6 +49,12 @@ def _truthy(value: Any) -> bool | None:
     return str(value).lower() in ("1", "true", "yes", "on")
 
 
+def _is_id(value: Any) -> bool:
+    """True for an ASCII number that fits a primary key ("²".isdigit() is True too, but int() refuses it)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _base() -> QuerySet[Issue]:
     return Issue.objects.select_related("category", "department", "assignee", "product")
 
@@ -65,13 +71,13 @@ def issue_list(*, filters: dict[str, Any] | None = None, user=None) -> QuerySet[
     issues = _base()
     category = filters.get("category")
     if category:
-        issues = issues.filter(category_id=int(category)) if str(category).isdigit() else issues.filter(category__code=category)
+        issues = issues.filter(category_id=int(category)) if _is_id(category) else issues.filter(category__code=category)
     department = filters.get("department")
     if department == "mine" and user is not None:
         issues = issues.filter(department_id=getattr(user, "department_id", None))
     elif department:
         issues = (
-            issues.filter(department_id=int(department)) if str(department).isdigit()
+            issues.filter(department_id=int(department)) if _is_id(department)
             else issues.filter(department__code=department)
         )
     status = filters.get("status")
@@ -98,12 +104,23 @@ def issue_list(*, filters: dict[str, Any] | None = None, user=None) -> QuerySet[
     assignee = filters.get("assignee")
     if assignee == "me" and user is not None:
         issues = issues.filter(assignee=user)
-    elif assignee and str(assignee).isdigit():
+    elif assignee and _is_id(assignee):
         issues = issues.filter(assignee_id=int(assignee))
     text = (filters.get("q") or "").strip()
     if text:
         issues = issues.filter(Q(title__icontains=text) | Q(scope_key__icontains=text) | Q(keywords__icontains=text))
     return issues.order_by(*ORDERINGS.get(filters.get("ordering") or "volume", ORDERINGS["volume"]))
+
+
+def issue_assignee_candidates(*, issue: Issue, actor) -> QuerySet:
+    """Return who ``actor`` may assign ``issue`` to: active members of its department, the actor, or its
+    current assignee. The page's choices and the service's check (so the API too) both come from here."""
+    from django.contrib.auth import get_user_model
+
+    people = Q(is_active=True) & (Q(department_id=issue.department_id) | Q(pk=getattr(actor, "pk", None)))
+    if issue.assignee_id:
+        people |= Q(pk=issue.assignee_id)
+    return get_user_model().objects.filter(people).order_by("username")
 
 
 def department_queue(*, department: Department | int, statuses: tuple[str, ...] = OPEN_STATUSES) -> QuerySet[Issue]:

@@ -24,13 +24,23 @@ def route_issue(issue_id: int) -> bool:
 
 
 @shared_task(name="issues.reroute_open", bind=True, acks_late=True, soft_time_limit=120, time_limit=180, **RETRYING)
-def reroute_open_issues(self, after_id: int = 0) -> int:
-    """Re-route open issues after a rule change, one chunk per run, re-enqueued with a cursor."""
-    from .services import issues_reroute_open
+def reroute_open_issues(self, after_id: int = 0, generation: int | None = None) -> int:
+    """Re-route open issues after rule changes, one chunk per run, re-enqueued with a cursor.
 
+    Coalesced (issues.services.routing): the first chunk starts a pass only if one is pending, and
+    a later chunk stops if a newer pass has started. Belongs on the ``bulk`` queue.
+    """
+    from .services.routing import issues_reroute_open, reroute_pass_current, reroute_pass_start
+
+    if generation is None:
+        generation = reroute_pass_start()
+        if generation is None:
+            return 0
+    elif not reroute_pass_current(generation=generation):
+        return 0
     changed, cursor = issues_reroute_open(after_id=after_id)
     if cursor is not None:
-        reroute_open_issues.delay(cursor)
+        reroute_open_issues.delay(cursor, generation)
     return changed
 
 

@@ -3,6 +3,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Role, User
+from feedback.masking import mask_phone_numbers
 from feedback.models import Category, Channel, Product, Ticket
 from issues.models import Department
 
@@ -38,6 +39,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
         model = Ticket
 
     text = factory.Sequence(lambda n: f"洗发水漏液了，瓶子裂开 {n}")
+    text_masked = factory.LazyAttribute(lambda ticket: mask_phone_numbers(ticket.text))
     channel = Channel.CHAT
     received_at = factory.LazyFunction(timezone.now)
 

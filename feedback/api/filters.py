@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
+from feedback.dates import date_out_of_range_message
 from feedback.models import Category, Channel, Ticket, TriageStatus
+from feedback.selectors import ticket_search_condition
 
 
 class DateOrDateTimeField(forms.Field):
@@ -26,6 +28,9 @@ class DateOrDateTimeField(forms.Field):
             moment = None if day else parse_datetime(value)
         except ValueError:  # well-formed but impossible, e.g. 2024-02-30
             day = moment = None
+        candidate = day if day is not None else moment.date() if moment is not None else None
+        if candidate is not None and (problem := date_out_of_range_message(candidate)):
+            raise forms.ValidationError(problem, code="out_of_range")
         if day is not None:
             return day
         if moment is not None:
@@ -83,8 +88,16 @@ class TicketFilter(django_filters.FilterSet):
     )
     triage_status = django_filters.ChoiceFilter(choices=TriageStatus.choices)
     q = django_filters.CharFilter(
-        field_name="text", lookup_expr="icontains", help_text="Substring of the ticket text, e.g. 漏液."
+        method="filter_q", max_length=200,
+        help_text="Substring of the ticket text (as you may read it: masked phone numbers stay masked), "
+                  "order number, SKU, product name, external id or #ticket id, e.g. 漏液.",
     )
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(ticket_search_condition(q=value, user=getattr(self.request, "user", None)))
 
     class Meta:
         model = Ticket

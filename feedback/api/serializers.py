@@ -15,6 +15,8 @@ from feedback.models import Category, Channel, Product, Ticket
 from feedback.selectors import ticket_text_for
 from feedback.services import TicketInput
 
+from .fields import CodeRelatedField
+
 
 class ProductSummarySerializer(serializers.ModelSerializer):
     class Meta:
@@ -159,6 +161,6 @@ class DuplicateTicketSerializer(serializers.Serializer):
 
 
 class ConfirmCategorySerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(
+    category = CodeRelatedField(
         slug_field="code", queryset=Category.objects.filter(is_active=True), help_text="Category code, e.g. damaged."
     )

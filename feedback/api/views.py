@@ -22,7 +22,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.lockout import lockout_response
 from accounts.permissions import CanCorrectTickets, CanFileTickets, CanManageProducts
+from accounts.tokens import token_issue
 from feedback.models import Category, Product, Ticket
 from feedback.selectors import TicketFilters, ticket_list
 from feedback.services import (
@@ -53,8 +55,22 @@ from .serializers import (
 class TokenView(ObtainAuthToken):
     """The only API view open to anonymous callers: send credentials, get `{"token": "..."}`.
 
-    Use the token as `Authorization: Token <token>`.
+    Use the token as `Authorization: Token <token>`. Tokens expire after API_TOKEN_TTL_HOURS (default
+    a week): ask again for a new one. Repeated wrong passwords lock the username and the address
+    (429) for LOGIN_LOCKOUT_MINUTES.
     """
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        # django-axes marks the request it was given, here DRF's Request, which its middleware never
+        # sees: answer the lockout from here.
+        if getattr(request, "axes_locked_out", False):
+            return lockout_response(request)
+        if not valid:
+            raise ValidationError(serializer.errors)
+        token = token_issue(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 class TicketPagination(PageNumberPagination):
@@ -71,6 +87,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
     pagination_class = TicketPagination
+    lookup_value_regex = r"[0-9]{1,18}"  # anything else is a JSON 404, never a failed query
 
     def get_queryset(self) -> QuerySet[Ticket]:
         # The same selector as the pages, so a narrower visibility rule later applies to both.

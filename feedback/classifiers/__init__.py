@@ -9,13 +9,14 @@ The Django side (feedback.classification) is the only bridge to tickets.
 from .evaluation import classification_metrics, evaluate_model, format_confusion, format_metrics
 from .model import Prediction, TrainingConfig, TriageModel
 from .seed import LabelledDataError, LabelledExample, load_seed, parse_labelled_lines, read_labelled_jsonl
-from .store import ModelLoadError, ModelStore, UnknownVersionError
+from .store import LoadedModel, ModelLoadError, ModelStore, UnknownVersionError
 from .text import mask_phone_numbers, normalize, prepare
 from .training import TrainingResult, holdout_split, train_version
 
 __all__ = [
     "LabelledDataError",
     "LabelledExample",
+    "LoadedModel",
     "ModelLoadError",
     "ModelStore",
     "Prediction",

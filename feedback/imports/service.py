@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -362,8 +363,9 @@ def import_preflight(*, path: str | Path, column_mapping: dict[str, str] | None 
 def import_job_create(*, upload, source: str, column_mapping: dict[str, str], created_by) -> ImportJob:
     """Save an uploaded file as a queued ImportJob and enqueue ``feedback.run_import`` after commit.
 
-    Never raises for an unreachable broker: the job is marked failed with a
-    message the upload page shows (check ``job.status`` after the call).
+    Never raises for an unreachable broker: the job stays queued with a message the upload page
+    shows, and ``import_jobs_requeue`` (the beat task ``feedback.sweep_queued_imports``) sends it
+    once the broker is back.
     """
     with transaction.atomic():
         job = ImportJob(
@@ -379,18 +381,37 @@ def import_job_create(*, upload, source: str, column_mapping: dict[str, str], cr
     return job
 
 
+QUEUED_UNTIL_BROKER_RETURNS = (
+    "任务队列暂时不可用：文件已保存，队列恢复后自动开始导入，无需重新上传 "
+    "(the task queue is unreachable: the file is saved and the import starts by itself when the queue is back; "
+    "no need to upload again)"
+)
+
+
 def _job_enqueue(job: ImportJob) -> None:
     from feedback.tasks import run_import
 
     try:
         run_import.apply_async(args=[job.pk], retry=False)
     except Exception as exc:  # kombu raises several types for an unreachable broker
-        logger.warning("broker unavailable, import job %s marked failed: %s", job.pk, exc)
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
-            status=ImportJob.Status.FAILED,
-            message="任务队列暂时不可用，导入未开始，请稍后重新上传 (the task queue is unreachable; the import did not start, upload again later)",
-            finished_at=timezone.now(),
-        )
+        logger.warning("broker unavailable, import job %s stays queued for the sweeper: %s", job.pk, exc)
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(message=QUEUED_UNTIL_BROKER_RETURNS)
+
+
+def import_jobs_requeue(*, model, task, older_than_seconds: int) -> int:
+    """Send again every job of ``model`` still queued ``older_than_seconds`` after its upload; return how many.
+
+    Safe to repeat: the job's task claims it with a conditional update, so a job whose first
+    message did reach the broker runs once however often it is sent.
+    """
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(model.objects.filter(status=model.Status.QUEUED, created_at__lt=cutoff)
+               .order_by("created_at").values_list("pk", flat=True)[:500])
+    for job_id in ids:
+        task.delay(job_id)
+    if ids:
+        logger.info("re-enqueued %d queued %s jobs", len(ids), model._meta.model_name)
+    return len(ids)
 
 
 @contextmanager

@@ -48,6 +48,8 @@ class ImportCreateView(ImportAccessMixin, FormView):
         )
         if job.status == ImportJob.Status.FAILED:
             messages.error(self.request, job.message)
+        elif job.message:  # queued while the broker is down: saved, and started by the sweeper later
+            messages.warning(self.request, job.message)
         else:
             messages.success(self.request, _("文件已上传，正在排队导入。"))
         return redirect("import-detail", pk=job.pk)

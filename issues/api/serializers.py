@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from feedback.api.fields import CodeRelatedField
+from feedback.dates import date_out_of_range_message
 from feedback.models import Category, Channel
 from issues.models import (
     Department,
@@ -13,7 +15,9 @@ from issues.models import (
     Priority,
     RoutingRule,
     SubTheme,
+    SubThemeStatus,
 )
+from issues.selectors import ORDERINGS
 
 
 class DepartmentRefSerializer(serializers.ModelSerializer):
@@ -107,8 +111,13 @@ class IssueDetailSerializer(IssueSerializer):
         return SubThemeSerializer(self.context.get("subthemes", []), many=True).data
 
 
+# The statuses a person may move an issue to (merged and regressed are set by the system); named in
+# settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] so the schema does not call it "Status2edEnum".
+TRANSITION_STATUSES = [s for s in IssueStatus.values if s not in ("merged", "regressed")]
+
+
 class TransitionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[s for s in IssueStatus.values if s not in ("merged", "regressed")])
+    status = serializers.ChoiceField(choices=TRANSITION_STATUSES)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     action_taken = serializers.CharField(required=False, allow_blank=True, default="",
                                          help_text="Required when status is resolved, e.g. 详情页增加尺寸对比图.")
@@ -127,7 +136,7 @@ class PrioritySerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.IntegerField()
+    into = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -136,13 +145,14 @@ class CommentSerializer(serializers.Serializer):
 
 
 class BulkTransitionSerializer(TransitionSerializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), max_length=500)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1,
+                                max_length=500)
 
 
 class RoutingRuleSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all(), allow_null=True,
+    category = CodeRelatedField(slug_field="code", queryset=Category.objects.all(), allow_null=True,
                                             required=False)
-    department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all())
+    department = CodeRelatedField(slug_field="code", queryset=Department.objects.all())
     channel = serializers.ChoiceField(choices=[("", "—"), *Channel.choices], required=False, allow_blank=True)
 
     class Meta:
@@ -161,9 +171,86 @@ class SubThemePromoteSerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=40)
     name_zh = serializers.CharField(max_length=40)
     name_en = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all(), required=False,
+    department = CodeRelatedField(slug_field="code", queryset=Department.objects.all(), required=False,
                                               allow_null=True, default=None)
 
 
 class SubThemeMergeSerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
+    category = CodeRelatedField(slug_field="code", queryset=Category.objects.all())
+
+
+# --- query parameters, validated so a bad one is a 400 naming it (never a 500 deep in a query) ---
+
+ID_PATTERN = r"^[0-9]{1,18}$"
+TRUTHY_CHOICES = ["1", "0", "true", "false", "yes", "no", "on", "off"]
+
+
+def _status_list(value: str) -> str:
+    if value == "open":
+        return value
+    unknown = [s for s in value.split(",") if s not in IssueStatus.values]
+    if unknown:
+        raise serializers.ValidationError(
+            f"未知状态 {', '.join(unknown)}；可用 open 或 {', '.join(IssueStatus.values)} 的逗号列表 "
+            f"(unknown status; use open or a comma list of statuses)")
+    return value
+
+
+class IssueListQuerySerializer(serializers.Serializer):
+    category = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="Category code or id.")
+    department = serializers.CharField(required=False, allow_blank=True, max_length=40,
+                                       help_text="Department code or id, or `mine`.")
+    status = serializers.CharField(required=False, allow_blank=True, max_length=200, validators=[_status_list],
+                                   help_text="`open`, a status, or a comma list of statuses.")
+    spiking = serializers.ChoiceField(choices=TRUTHY_CHOICES, required=False, allow_blank=True)
+    overdue = serializers.ChoiceField(choices=TRUTHY_CHOICES, required=False, allow_blank=True)
+    product = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="SKU.")
+    product_category = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    priority = serializers.ChoiceField(choices=Priority.values, required=False, allow_blank=True)
+    assignee = serializers.RegexField(r"^(me|[0-9]{1,18})$", required=False, allow_blank=True,
+                                      help_text="`me` or a user id.",
+                                      error_messages={"invalid": "应为 me 或用户编号 (me or a user id)"})
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                              help_text="Text in the title, scope or keywords.")
+    ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, allow_blank=True)
+
+
+class DepartmentQuerySerializer(serializers.Serializer):
+    department = serializers.CharField(required=False, allow_blank=True, max_length=40,
+                                       help_text="Department code; default: your own.")
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    day = serializers.DateField(required=False, allow_null=True, help_text="YYYY-MM-DD, default yesterday.")
+    export = serializers.ChoiceField(choices=["csv", "xlsx"], required=False, allow_blank=True)
+
+    def validate_day(self, day):
+        if day is not None and (problem := date_out_of_range_message(day)):
+            raise serializers.ValidationError(problem)
+        return day
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(required=False, default=30, min_value=1, max_value=365,
+                                    help_text="How many recent days of tickets to try the rule on.")
+
+
+class SubThemeQuerySerializer(serializers.Serializer):
+    candidate = serializers.ChoiceField(choices=TRUTHY_CHOICES, required=False, allow_blank=True)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="Category code.")
+    issue = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Issue id.")
+    status = serializers.ChoiceField(choices=SubThemeStatus.values, required=False, allow_blank=True)
+
+
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.ChoiceField(choices=TRUTHY_CHOICES, required=False, allow_blank=True)
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                allow_null=True, max_length=10000,
+                                help_text="Notification ids; omit (or null) to mark all read.")
+
+
+class NotificationReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()

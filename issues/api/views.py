@@ -6,12 +6,12 @@ managers read only), exactly as on the pages, because both call the services.
 """
 from __future__ import annotations
 
-from datetime import date
+import re
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import CanManageRouting
 from issues import selectors, services
-from issues.models import Department, Issue, RoutingRule, SubTheme
+from issues.models import Department, Issue, Notification, RoutingRule, SubTheme
 from issues.permissions import IssuePermission
 
 from .serializers import (
@@ -29,20 +29,33 @@ from .serializers import (
     AssignSerializer,
     BulkTransitionSerializer,
     CommentSerializer,
+    DepartmentQuerySerializer,
     IssueDetailSerializer,
+    IssueListQuerySerializer,
     IssueSerializer,
     MergeSerializer,
+    NotificationQuerySerializer,
+    NotificationReadResultSerializer,
+    NotificationReadSerializer,
     NotificationSerializer,
+    PreviewQuerySerializer,
     PrioritySerializer,
+    ReportQuerySerializer,
     RoutingRuleSerializer,
     SubThemeMergeSerializer,
+    SubThemeQuerySerializer,
     SubThemePromoteSerializer,
     SubThemeSerializer,
     TransitionSerializer,
 )
 
-FILTER_NAMES = ("category", "department", "status", "spiking", "overdue", "product", "product_category", "priority",
-                "assignee", "q", "ordering")
+
+def _query(serializer_class, request):
+    """Validate query parameters with a serializer: a bad one is a 400 naming it."""
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
 
 
 class IssuePagination(PageNumberPagination):
@@ -59,18 +72,21 @@ def _service_call(function, **kwargs):
         raise ValidationError(error.errors) from error
 
 
-@extend_schema(parameters=[OpenApiParameter(name, str, required=False) for name in FILTER_NAMES])
 class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Issues of the high-frequency library: list/filter, retrieve with the daily series, and the lead's actions."""
 
     permission_classes = [IsAuthenticated, IssuePermission]
     pagination_class = IssuePagination
     serializer_class = IssueSerializer
+    # Anything but a number is not an issue: the URL does not match, a JSON 404 (config/errors.py).
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
-        filters = {name: self.request.query_params.get(name) for name in FILTER_NAMES}
-        return selectors.issue_list(filters=filters, user=self.request.user)
+        if getattr(self, "swagger_fake_view", False):
+            return Issue.objects.none()
+        return selectors.issue_list(filters=_query(IssueListQuerySerializer, self.request), user=self.request.user)
 
+    @extend_schema(parameters=[IssueListQuerySerializer])
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         sparklines = selectors.issue_sparklines(issue_ids=[issue.pk for issue in page])
@@ -123,7 +139,8 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         assignee = None
         if reference not in (None, ""):
             users = get_user_model().objects
-            assignee = (users.filter(pk=int(reference)) if str(reference).isdigit() else users.filter(username=reference)).first()
+            by_id = re.fullmatch(r"[0-9]{1,18}", str(reference))  # not str.isdigit: "²" is a digit int() refuses
+            assignee = (users.filter(pk=int(reference)) if by_id else users.filter(username=reference)).first()
             if assignee is None:
                 raise ValidationError({"assignee": "未知用户 (unknown user)"})
         _service_call(services.issue_assign, issue=issue, assignee=assignee, actor=request.user,
@@ -182,13 +199,11 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             action_taken=values["action_taken"], action_date=values["action_date"])
         return Response({"changed": changed, "refused": {str(k): v for k, v in refused.items()}})
 
-    @extend_schema(parameters=[OpenApiParameter("department", str, required=False,
-                                                description="Department code; default: your own")],
-                   responses=IssueSerializer(many=True))
+    @extend_schema(parameters=[DepartmentQuerySerializer], responses=IssueSerializer(many=True))
     @action(detail=False, methods=["get"])
     def queue(self, request):
         """A department's open issues, spiking and overdue first."""
-        code = request.query_params.get("department")
+        code = _query(DepartmentQuerySerializer, request).get("department")
         department = (
             Department.objects.filter(code=code).first() if code else
             Department.objects.filter(pk=request.user.department_id).first()
@@ -201,19 +216,15 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             IssueSerializer(page, many=True, context={"request": request, "sparklines": sparklines}).data
         )
 
-    @extend_schema(parameters=[OpenApiParameter("day", str, required=False, description="YYYY-MM-DD, default yesterday"),
-                               OpenApiParameter("export", str, required=False, enum=["csv", "xlsx"])])
+    @extend_schema(parameters=[ReportQuerySerializer])
     @action(detail=False, methods=["get"])
     def report(self, request):
         """The daily high-frequency issue report, as JSON or as a CSV/XLSX download."""
         from issues.exports import report_csv, report_xlsx
 
-        try:
-            day = date.fromisoformat(request.query_params["day"]) if request.query_params.get("day") else None
-        except ValueError:
-            raise ValidationError({"day": "日期格式应为 YYYY-MM-DD"}) from None
-        report = selectors.daily_report(day=day)
-        export = request.query_params.get("export")
+        query = _query(ReportQuerySerializer, request)
+        report = selectors.daily_report(day=query.get("day"))
+        export = query.get("export")
         if export in ("csv", "xlsx"):
             content, mime = (
                 (report_csv(report), "text/csv; charset=utf-8") if export == "csv"
@@ -243,6 +254,7 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
     serializer_class = RoutingRuleSerializer
     permission_classes = [IsAuthenticated, CanManageRouting]
     queryset = RoutingRule.objects.select_related("category", "department").order_by("order", "id")
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def perform_create(self, serializer):
         rule = RoutingRule(**serializer.validated_data)
@@ -257,12 +269,13 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.routing_rule_delete(rule=instance)
 
+    @extend_schema(parameters=[PreviewQuerySerializer])
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """Show the recent tickets an (unsaved) rule would match: count, sample, and matches earlier rules take."""
+        days = _query(PreviewQuerySerializer, request)["days"]
         data = RoutingRuleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        days = min(int(request.query_params.get("days", 30)), 365)
         result = services.routing_rule_preview(rule=RoutingRule(**data.validated_data), days=days)
         return Response({
             "count": result["count"], "shadowed": result["shadowed"], "issues": result["issues"], "days": days,
@@ -281,15 +294,24 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation runs without a user
+            return Notification.objects.none()
         notifications = services.notifications_for_user(self.request.user)
-        if self.request.query_params.get("unread") in ("1", "true"):
+        if _query(NotificationQuerySerializer, self.request).get("unread") in ("1", "true", "yes", "on"):
             notifications = notifications.filter(read_at__isnull=True)
         return notifications
 
+    @extend_schema(parameters=[NotificationQuerySerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=NotificationReadSerializer, responses=NotificationReadResultSerializer)
     @action(detail=False, methods=["post"])
     def read(self, request):
         """Mark notifications read: `{"ids": [..]}`, or all when ids is omitted."""
-        ids = request.data.get("ids")
+        data = NotificationReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data.get("ids")
         return Response({"marked": services.notifications_mark_read(user=request.user, notification_ids=ids)})
 
 
@@ -298,15 +320,22 @@ class SubThemeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = SubThemeSerializer
     permission_classes = [IsAuthenticated]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    @extend_schema(parameters=[SubThemeQuerySerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         themes = SubTheme.objects.select_related("category").order_by("-size", "id")
-        params = self.request.query_params
-        if params.get("candidate") in ("1", "true"):
+        if getattr(self, "swagger_fake_view", False) or self.action != "list":
+            return themes
+        params = _query(SubThemeQuerySerializer, self.request)
+        if params.get("candidate") in ("1", "true", "yes", "on"):
             themes = themes.filter(is_candidate=True)
         if params.get("category"):
             themes = themes.filter(category__code=params["category"])
-        if params.get("issue"):
+        if params.get("issue") is not None:
             themes = themes.filter(issue_id=params["issue"])
         if params.get("status"):
             themes = themes.filter(status=params["status"])

@@ -60,3 +60,16 @@ def run_sales_import(job_id: int) -> None:
     from .services import sales_import_job_run
 
     sales_import_job_run(job_id=job_id)
+
+
+@shared_task(name="impact.sweep_queued_imports", acks_late=True, soft_time_limit=60)
+def sweep_queued_imports() -> int:
+    """Send sales import jobs still queued a while after upload (uploaded while the broker was down)."""
+    from django.conf import settings
+
+    from feedback.imports.service import import_jobs_requeue
+
+    from .models import SalesImportJob
+
+    return import_jobs_requeue(model=SalesImportJob, task=run_sales_import,
+                               older_than_seconds=settings.IMPORT_SWEEP_AFTER_SECONDS)

@@ -162,6 +162,8 @@ class SalesImportView(CanImportSalesMixin, FormView):
         job = sales_import_job_create(upload=form.cleaned_data["file"], created_by=self.request.user)
         if job.status == SalesImportJob.Status.FAILED:
             messages.error(self.request, job.message)
+        elif job.status == SalesImportJob.Status.QUEUED and job.message:  # broker down: queued for later
+            messages.warning(self.request, job.message)
         elif job.status == SalesImportJob.Status.DONE:
             messages.success(self.request, _("导入完成：新增 %(created)s 行，更新 %(updated)s 行，失败 %(failed)s 行。") % {
                 "created": job.created, "updated": job.updated, "failed": job.failed})

@@ -15,7 +15,7 @@ from .issue import (
     TRANSITIONS,
 )
 from .notification import DeliveryChannel, DeliveryStatus, Notification, NotificationDelivery, NotificationKind
-from .routing import RoutingRule
+from .routing import RerouteState, RoutingRule
 from .subtheme import SubTheme, SubThemeStatus
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "NotificationKind",
     "OPEN_STATUSES",
     "Priority",
+    "RerouteState",
     "RoutingRule",
     "ScopeType",
     "SubTheme",

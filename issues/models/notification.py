@@ -14,6 +14,7 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("指派给你")
     ROUTED = "routed", _("问题转入")
     DAILY_REPORT = "daily_report", _("每日高频问题报告")
+    MODEL = "model", _("分类模型故障")
 
 
 class Notification(models.Model):

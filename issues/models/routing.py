@@ -54,3 +54,21 @@ class RoutingRule(models.Model):
     @property
     def keyword_list(self) -> list[str]:
         return [k.strip().lower() for k in _KEYWORD_SPLIT.split(self.keywords or "") if k.strip()]
+
+
+class RerouteState(models.Model):
+    """The one row that makes re-routing coalesce (issues.services.routing).
+
+    ``pending`` is claimed with a conditional update, so however many rules are saved only one
+    re-route task waits in the queue; the pass that starts clears it (later saves then queue
+    exactly one more) and takes a new ``generation``, which makes an older pass still walking
+    its chunks stop, since the newer one covers everything again with the newest rules.
+    """
+
+    pending = models.BooleanField(default=False)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    generation = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"reroute generation {self.generation}{' (pending)' if self.pending else ''}"

@@ -15,7 +15,7 @@ from feedback.bulk_sql import in_values
 from feedback.models import Category, Ticket
 
 from ..conf import issue_setting
-from ..models import OPEN_STATUSES, ActivityVerb, DepartmentSource, Issue, IssueActivity, RoutingRule
+from ..models import OPEN_STATUSES, ActivityVerb, DepartmentSource, Issue, IssueActivity, RerouteState, RoutingRule
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +201,62 @@ def issues_route_many(*, issue_ids: list[int]) -> int:
     return len(activities)
 
 
+# A pending re-route whose task never started (lost by a broker that went away) stops blocking new
+# requests after this long.
+REROUTE_PENDING_STALE = timedelta(minutes=15)
+
+
+def _reroute_state() -> RerouteState:
+    state, _created = RerouteState.objects.get_or_create(pk=1)
+    return state
+
+
+def reroute_claim_request() -> bool:
+    """Mark a re-route pending; False when one already is (the caller's change joins that one)."""
+    _reroute_state()
+    now = timezone.now()
+    return bool(
+        RerouteState.objects.filter(Q(pending=False) | Q(requested_at__lt=now - REROUTE_PENDING_STALE), pk=1)
+        .update(pending=True, requested_at=now)
+    )
+
+
+def reroute_release_request() -> None:
+    """Forget the pending mark after its task could not be sent, so the next change tries again."""
+    RerouteState.objects.filter(pk=1, pending=True).update(pending=False)
+
+
+def reroute_pass_start() -> int | None:
+    """Start a re-route pass for the pending request: return its generation, or None if nothing is pending."""
+    with transaction.atomic():
+        state = RerouteState.objects.select_for_update().filter(pk=1).first()
+        if state is None or not state.pending:
+            return None  # a duplicate message, or a request a pass already started for
+        state.pending = False
+        state.generation += 1
+        state.started_at = timezone.now()
+        state.save(update_fields=["pending", "generation", "started_at"])
+        return state.generation
+
+
+def reroute_pass_current(*, generation: int) -> bool:
+    """True while no newer pass has started (an older pass then stops walking its chunks)."""
+    return RerouteState.objects.filter(pk=1, generation=generation).exists()
+
+
+def reroute_send() -> bool:
+    """Send the re-route task for a pending request now; False (request released) if the broker is down."""
+    from ..tasks import reroute_open_issues
+
+    try:
+        reroute_open_issues.apply_async(retry=False)
+    except Exception as error:  # kombu raises several types for an unreachable broker
+        logger.warning("could not enqueue re-routing after a rule change: %s", error)
+        reroute_release_request()
+        return False
+    return True
+
+
 def issues_reroute_open(*, chunk: int = 500, after_id: int = 0) -> tuple[int, int | None]:
     """Re-route a chunk of open issues after a rule change; return (changed, cursor for the next chunk or None)."""
     rules = active_rules()
@@ -215,15 +271,17 @@ def issues_reroute_open(*, chunk: int = 500, after_id: int = 0) -> tuple[int, in
 
 
 def reroute_enqueue() -> None:
-    """Re-route open issues by Celery once the rule change commits."""
+    """Re-route open issues by Celery once the rule change commits, coalesced: at most one pass waits.
+
+    The task (``issues.reroute_open``) runs on the ``bulk`` queue, so a burst of rule saves never
+    delays live triage.
+    """
 
     def send() -> None:
-        from ..tasks import reroute_open_issues
-
-        try:
-            reroute_open_issues.apply_async(retry=False)
-        except Exception as error:
-            logger.warning("could not enqueue re-routing after a rule change: %s", error)
+        if reroute_claim_request():
+            reroute_send()
+        else:
+            logger.info("re-route already pending; this rule change joins it")
 
     transaction.on_commit(send)
 

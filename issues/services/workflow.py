@@ -30,6 +30,7 @@ from ..models import (
     Priority,
 )
 from ..permissions import issue_can_change
+from ..selectors import issue_assignee_candidates
 from .sla import sla_due_times
 
 logger = logging.getLogger(__name__)
@@ -142,6 +143,10 @@ def issue_assign(*, issue: Issue, assignee, actor=None, note: str = "") -> Issue
     _check(actor, issue)
     if assignee is not None and not assignee.is_active:
         raise IssueActionError({"assignee": "该用户已停用 (user is inactive)"})
+    if assignee is not None and actor is not None and not (
+            issue_assignee_candidates(issue=issue, actor=actor).filter(pk=assignee.pk).exists()):
+        raise IssueActionError({"assignee": "只能指派给该问题所属部门的成员或你自己 "
+                                            "(assign to a member of the issue's department, or yourself)"})
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
         previous = issue.assignee

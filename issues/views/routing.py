@@ -83,12 +83,13 @@ class RoutingRerouteView(AdminRequiredMixin, View):
     """Re-route every open issue by the current rules: by Celery, or in this process when the broker is down."""
 
     def post(self, request):
-        from ..tasks import reroute_open_issues
+        from ..services.routing import reroute_claim_request, reroute_send
 
-        try:
-            reroute_open_issues.apply_async(retry=False)
-        except Exception as error:  # the broker is unreachable: do the work here rather than not at all
-            logger.warning("broker unavailable, re-routing open issues in the web process: %s", error)
+        if not reroute_claim_request():
+            messages.success(request, _("已提交后台任务，未关闭的问题将按当前规则重新路由。"))
+            return redirect("routing-rules")
+        if not reroute_send():  # the broker is unreachable: do the work here rather than not at all
+            logger.warning("broker unavailable, re-routing open issues in the web process")
             changed = reroute_inline()
             messages.warning(request, ngettext(
                 "消息队列不可用，已直接重新路由：%(count)d 个问题更换了部门。",

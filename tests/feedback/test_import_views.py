@@ -102,7 +102,7 @@ def test_progress_json_returns_errors_in_slices(agent_client, agent, db):
     assert agent_client.get(url, {"since": "abc"}).json()["errors_since"] == 0
 
 
-def test_unreachable_broker_marks_job_failed_and_shows_a_message(agent_client, monkeypatch, django_capture_on_commit_callbacks):
+def test_unreachable_broker_keeps_the_job_queued_and_says_it_starts_later(agent_client, monkeypatch, django_capture_on_commit_callbacks):
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
@@ -113,10 +113,11 @@ def test_unreachable_broker_marks_job_failed_and_shows_a_message(agent_client, m
 
     job = ImportJob.objects.get()
     assert response.status_code == 302
-    assert job.status == ImportJob.Status.FAILED and "任务队列" in job.message
+    # The file is kept and the job waits for the sweeper (feedback.sweep_queued_imports), not refused.
+    assert job.status == ImportJob.Status.QUEUED and "任务队列" in job.message and job.file
     page = agent_client.get(response["Location"])
     assert page.status_code == 200
-    assert "任务队列暂时不可用" in page.content.decode()
+    assert "无需重新上传" in page.content.decode()
 
 
 def test_binary_upload_is_refused_on_the_form(agent_client, enqueued):

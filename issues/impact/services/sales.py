@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from feedback.imports import columns as cols
 from feedback.imports.readers import ImportFileError, table_open
+from feedback.imports.service import QUEUED_UNTIL_BROKER_RETURNS
 from feedback.models import Product
 
 from ..models import DailySales, ReturnReasonDaily, SalesImportJob
@@ -587,13 +588,10 @@ def _job_enqueue(job_id: int) -> None:
 
     try:
         run_sales_import.apply_async(args=[job_id], retry=False)
-    except Exception as exc:  # broker down: tell the uploader instead of leaving the job queued forever
-        logger.warning("broker unavailable, sales import %s marked failed: %s", job_id, exc)
+    except Exception as exc:  # broker down: the file is saved; impact.sweep_queued_imports sends it later
+        logger.warning("broker unavailable, sales import %s stays queued for the sweeper: %s", job_id, exc)
         SalesImportJob.objects.filter(pk=job_id, status=SalesImportJob.Status.QUEUED).update(
-            status=SalesImportJob.Status.FAILED,
-            message="任务队列暂时不可用，导入未开始，请稍后重新上传 (the task queue is unreachable; upload again later)",
-            finished_at=timezone.now(),
-        )
+            message=QUEUED_UNTIL_BROKER_RETURNS)
 
 
 def sales_import_job_run(*, job_id: int) -> SalesResult | None:
