@@ -94,7 +94,7 @@ def _arrays(*values: Sequence[float]) -> list[np.ndarray]:
 
 
 def _rate(events: float, exposure: float) -> float | None:
-    return events / exposure if exposure > 0 else None
+    return float(events) / float(exposure) if exposure > 0 else None
 
 
 def _insufficient(method: str, before: float | None, after: float | None, days: int, **extra) -> Estimate:
