@@ -59,7 +59,7 @@ def test_dashboard_renders_for_every_logged_in_role(client, resolved_world, role
     assert "chartjs-plugin-annotation.min.js" in body
     assert 'id="impact-chart-data"' in body
     assert "退货率 12.0% → 7.5%" in body
-    assert "下降 37.5%，显著" in body
+    assert "前后比较（无对照）下降 37.5%" in body
 
 
 def test_lead_defaults_to_own_department(client, resolved_world, lead):
@@ -176,11 +176,17 @@ def test_impact_report_json_has_exactly_the_documented_keys(resolved_world, caps
     assert row["complaint_rate_before"] == pytest.approx(5.0)
     assert row["complaint_rate_after"] == pytest.approx(1.666667)
     assert row["complaint_rate_change"] == pytest.approx(-0.666667)
-    assert row["verdict"].startswith("投诉率 5.00‰ → 1.67‰，下降 66.7%，显著")
+    assert row["verdict"].startswith("投诉率 5.00‰ → 1.67‰，前后比较（无对照）下降 66.7%，95% 区间 [")
+    # New keys: the method, its controls, the interval and the significance as a bool.
+    assert row["method"] == "before_after_quasi_poisson"
+    assert row["controls"]["kind"] == "none" and row["controls"]["count"] == 0
+    assert row["return_rate_ci"][0] < -0.375 < row["return_rate_ci"][1]
+    assert row["return_rate_significant"] is True
+    assert row["return_rate_plain_significant"] is True
 
     call_command("impact_report", "--issue", str(resolved_world.pk), "--format", "json", "--language", "en")
     [english] = json.loads(capsys.readouterr().out)
-    assert "return rate 12.0% → 7.5%, down 37.5%, significant" in english["verdict"]
+    assert "return rate 12.0% → 7.5%, down 37.5% (before/after, no controls), 95% interval [" in english["verdict"]
     call_command("impact_report")
     assert "sku:CL-2001" in capsys.readouterr().out
 
