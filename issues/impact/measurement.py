@@ -26,6 +26,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db.models import Max as models_max
+from django.db.models import Min as models_min
 from django.db.models import Q
 
 from feedback.models import Product
@@ -300,4 +302,43 @@ def measurement_row(measurement: Measurement, *, sku: str | None = None, languag
             f"{metric}_plain_significant": bool(result.plain.significant),
         })
     row["verdict"] = measurement.verdict(language)
+    return row
+
+
+class MeasureInputError(ValueError):
+    """A change to measure that names no known product or category, or a bad date or window."""
+
+
+def change_row(*, action_date: date, window_days: int, sku: str | None = None, category: str | None = None,
+               language: str = "zh") -> dict:
+    """Measure one change of a SKU or a product category and return its JSON object (``measurement_row``).
+
+    Windows not covered by the imported order data get no estimate, only a
+    verdict saying which days are missing (as issue impacts do). Raises
+    MeasureInputError naming the field that is wrong.
+    """
+    from .models import DailySales
+
+    if bool(sku) == bool(category):
+        raise MeasureInputError("give either sku or category")
+    if not 1 <= window_days <= 365:
+        raise MeasureInputError(f"window_days: {window_days} is not between 1 and 365")
+    if sku and not Product.objects.filter(sku=sku).exists():
+        raise MeasureInputError(f"sku: no product with SKU {sku!r}")
+    if category and not Product.objects.filter(product_category=category).exists():
+        raise MeasureInputError(f"category: no product in category {category!r}")
+    target = Target(skus=(sku,)) if sku else Target(categories=(category,))
+    measurement = change_measure(target=target, action_date=action_date, window_days=window_days)
+    row = measurement_row(measurement, sku=sku or "", language=language)
+    bounds = DailySales.objects.aggregate(first=models_min("day"), last=models_max("day"))
+    first, last = bounds["first"], bounds["last"]
+    if first is None or last is None or first > measurement.before[0] or last < measurement.after[1]:
+        for metric in ("return_rate", "complaint_rate"):
+            row.update({f"{metric}_change": None, f"{metric}_ci": None, f"{metric}_p_value": None,
+                        f"{metric}_significant": False, f"{metric}_mde": None})
+        row["verdict"] = verdicts.incomplete_verdict(
+            needed_until=measurement.after[1].isoformat(), data_until=last.isoformat() if last else None,
+            needed_from=measurement.before[0].isoformat(), data_from=first.isoformat() if first else None,
+            language=language,
+        )
     return row
