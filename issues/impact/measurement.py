@@ -207,6 +207,72 @@ def _sum(rows, scopes, days: list[date], sign: int = 1) -> list[list[int]]:
     return totals
 
 
+@dataclass
+class Series:
+    """Daily counts of a target and its controls over the two windows (the action day excluded)."""
+
+    days: list[date]
+    is_after: list[bool]
+    treated: list[list[int]]  # per day: orders, returns, tickets
+    control: list[list[int]]
+    controls: Controls
+
+    def column(self, which: str, index: int) -> list[int]:
+        return [values[index] for values in (self.treated if which == "treated" else self.control)]
+
+
+def change_series(*, target: Target, action_date: date, window_days: int, issue_id: int | None = None,
+                  exclude_issue_id: int | None = None) -> Series:
+    """Read the daily counts of a target and of its controls around ``action_date``."""
+    if not 1 <= window_days <= 365:
+        raise ValueError("window_days must be between 1 and 365")
+    before_start = action_date - timedelta(days=window_days)
+    after_end = action_date + timedelta(days=window_days)
+    days = [before_start + timedelta(days=i) for i in range(window_days)] + [
+        action_date + timedelta(days=1 + i) for i in range(window_days)
+    ]
+    is_after = [False] * window_days + [True] * window_days
+    controls = controls_choose(target=target, start=before_start, end=after_end,
+                               exclude_issue_id=exclude_issue_id if exclude_issue_id is not None else issue_id)
+    rows = _rows(target.scopes + list(controls.add) + list(controls.subtract), before_start, after_end)
+    treated = _sum(rows, target.scopes, days)
+    if issue_id is not None:
+        tickets = dict(IssueDaily.objects.filter(issue_id=issue_id, day__gte=before_start, day__lte=after_end)
+                       .values_list("day", "count"))
+        for i, day in enumerate(days):
+            treated[i][2] = tickets.get(day, 0)
+    control = _sum(rows, controls.add, days)
+    for i, values in enumerate(_sum(rows, controls.subtract, days, sign=-1)):
+        control[i] = [max(0, control[i][j] + values[j]) for j in range(3)]
+    return Series(days, is_after, treated, control, controls)
+
+
+def metric_estimate(series: Series, *, column: int, events: list[float] | None = None) -> MetricResult:
+    """Judge one metric (1 = returns, 2 = tickets) of a series: controlled estimate and the old plain test.
+
+    ``events`` replaces the treated events (the backtest injects effects this way).
+    """
+    is_after = series.is_after
+    orders = series.column("treated", 0)
+    events = events if events is not None else series.column("treated", column)
+    control_orders = series.column("control", 0)
+    control_events = series.column("control", column)
+    usable = series.controls.count > 0 and all(
+        sum(e for e, a in zip(control_events, is_after) if a == side) >= MIN_CONTROL_EVENTS for side in (False, True)
+    )
+    if usable:
+        estimate = did_estimate(treated_events=events, treated_exposure=orders, control_events=control_events,
+                                control_exposure=control_orders, after=is_after)
+    else:
+        estimate = before_after_estimate(events=events, exposure=orders, after=is_after,
+                                         weekdays=[day.weekday() for day in series.days])
+    events_before, events_after = (round(sum(v for v, a in zip(events, is_after) if a == side)) for side in (False, True))
+    orders_before, orders_after = (sum(v for v, a in zip(orders, is_after) if a == side) for side in (False, True))
+    plain = (compare_proportions(events_before, orders_before, events_after, orders_after) if column == 1
+             else compare_rates(events_before, orders_before, events_after, orders_after, per=1000))
+    return MetricResult(estimate, plain)
+
+
 def change_measure(*, target: Target, action_date: date, window_days: int, issue_id: int | None = None,
                    exclude_issue_id: int | None = None) -> Measurement:
     """Measure the change of a target's return and complaint rates at ``action_date`` against controls.
@@ -215,55 +281,19 @@ def change_measure(*, target: Target, action_date: date, window_days: int, issue
     the target, else the tickets naming the target's products. Raises
     ValueError for a window outside 1..365 days.
     """
-    if not 1 <= window_days <= 365:
-        raise ValueError("window_days must be between 1 and 365")
-    before = (action_date - timedelta(days=window_days), action_date - timedelta(days=1))
-    after = (action_date + timedelta(days=1), action_date + timedelta(days=window_days))
-    days = [before[0] + timedelta(days=i) for i in range(window_days)] + [
-        after[0] + timedelta(days=i) for i in range(window_days)
-    ]
-    is_after = [False] * window_days + [True] * window_days
-    controls = controls_choose(target=target, start=before[0], end=after[1],
-                               exclude_issue_id=exclude_issue_id if exclude_issue_id is not None else issue_id)
-    rows = _rows(target.scopes + list(controls.add) + list(controls.subtract), before[0], after[1])
-    treated = _sum(rows, target.scopes, days)
-    if issue_id is not None:
-        tickets = dict(IssueDaily.objects.filter(issue_id=issue_id, day__gte=before[0], day__lte=after[1])
-                       .values_list("day", "count"))
-        for i, day in enumerate(days):
-            treated[i][2] = tickets.get(day, 0)
-    control = _sum(rows, controls.add, days)
-    for i, values in enumerate(_sum(rows, controls.subtract, days, sign=-1)):
-        control[i] = [max(0, control[i][j] + values[j]) for j in range(3)]
-
-    orders = [t[0] for t in treated]
-    control_orders = [c[0] for c in control]
-    weekdays = [day.weekday() for day in days]
-    results = {}
-    for name, column in (("returns", 1), ("complaints", 2)):
-        events = [t[column] for t in treated]
-        control_events = [c[column] for c in control]
-        usable = controls.count > 0 and all(
-            sum(e for e, a in zip(control_events, is_after) if a == side) >= MIN_CONTROL_EVENTS for side in (False, True)
-        )
-        if usable:
-            estimate = did_estimate(treated_events=events, treated_exposure=orders, control_events=control_events,
-                                    control_exposure=control_orders, after=is_after)
-        else:
-            estimate = before_after_estimate(events=events, exposure=orders, after=is_after, weekdays=weekdays)
-        sums = [sum(v for v, a in zip(values, is_after) if a == side) for values in (events, orders) for side in (False, True)]
-        events_before, events_after, orders_before, orders_after = sums
-        plain = (compare_proportions(events_before, orders_before, events_after, orders_after) if name == "returns"
-                 else compare_rates(events_before, orders_before, events_after, orders_after, per=1000))
-        results[name] = MetricResult(estimate, plain)
+    series = change_series(target=target, action_date=action_date, window_days=window_days, issue_id=issue_id,
+                           exclude_issue_id=exclude_issue_id)
     totals = {
-        side: {key: sum(t[j] for t, a in zip(treated, is_after) if a == flag)
+        side: {key: sum(t[j] for t, a in zip(series.treated, series.is_after) if a == flag)
                for j, key in enumerate(("orders", "returns", "tickets"))}
         for side, flag in (("before", False), ("after", True))
     }
+    before = (series.days[0], series.days[window_days - 1])
+    after = (series.days[window_days], series.days[-1])
     return Measurement(
         target=target, action_date=action_date, window_days=window_days, before=before, after=after,
-        controls=controls, returns=results["returns"], complaints=results["complaints"],
+        controls=series.controls, returns=metric_estimate(series, column=1),
+        complaints=metric_estimate(series, column=2),
         festivals=festivals_between(start=before[0], end=after[1]), totals=totals,
     )
 
