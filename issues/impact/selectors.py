@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from issues.models import OPEN_STATUSES, Department, Issue, IssueDaily
 
-from .models import DailyMetric, ImpactStatus, IssueImpact, MetricScope, Outcome, ReturnSpike, rate_or_none
+from .models import (
+    DailyMetric,
+    ImpactCalibration,
+    ImpactStatus,
+    IssueImpact,
+    MetricScope,
+    Outcome,
+    ReturnSpike,
+    rate_or_none,
+)
 from .scopes import issue_scopes
 from .services.impact import MEASURABLE_STATUSES
 
@@ -255,3 +264,15 @@ def _controlled_keys(impact: IssueImpact, language: str) -> dict[str, Any]:
     keys["festivals"] = [f["name_en" if english else "name_zh"] for f in details.get("festivals", [])]
     return keys
 
+
+
+def calibration_latest() -> ImpactCalibration | None:
+    """The latest ``impact_backtest`` result with at least one judged placebo fix."""
+    return ImpactCalibration.objects.filter(runs__gt=0).order_by("-created_at", "-id").first()
+
+
+def product_categories() -> list[str]:
+    """Product categories of the catalogue, for the "测量一次改动" form."""
+    from feedback.models import Product
+
+    return list(Product.objects.order_by("product_category").values_list("product_category", flat=True).distinct())

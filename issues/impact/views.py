@@ -17,7 +17,9 @@ from feedback.exports import csv_response
 from issues.models import Department
 
 from . import selectors
-from .forms import SalesUploadForm
+from .conf import impact_setting
+from .forms import ChangeMeasureForm, SalesUploadForm
+from .measurement import MeasureInputError, change_row
 from .models import SalesImportJob
 from .permissions import CanImportSalesMixin, user_can_import_sales
 from .services import sales_horizon, sales_import_job_create
@@ -50,6 +52,49 @@ def _per_mille(value):
     return None if value is None else round(value, 2)
 
 
+def _interval(low, high) -> str | None:
+    if low is None or high is None:
+        return None
+    return f"[{low * 100:+.1f}%, {high * 100:+.1f}%]"
+
+
+def _fix_extras(impact, language: str) -> dict:
+    """What the fixes table shows beside the verdict: intervals, controls, why the old test disagreed."""
+    english = language.startswith("en")
+    details = impact.details or {}
+    explanations = [
+        details.get(metric, {}).get("explanation_en" if english else "explanation_zh")
+        for metric in ("complaint_rate", "return_rate")
+    ]
+    return {
+        "complaint_ci": _interval(impact.complaint_rate_ci_low, impact.complaint_rate_ci_high),
+        "return_ci": _interval(impact.return_rate_ci_low, impact.return_rate_ci_high),
+        "controls": (impact.controls or {}).get("label_en" if english else "label_zh"),
+        "explanation": " ".join(text for text in explanations if text),
+    }
+
+
+def _change_form(request):
+    """The "测量一次改动" form (GET, so a measurement can be linked) and its result, if submitted."""
+    categories = selectors.product_categories()
+    if "action_date" not in request.GET:
+        return ChangeMeasureForm(categories=categories, initial={"window_days": impact_setting("IMPACT_WINDOW_DAYS")}), None
+    form = ChangeMeasureForm(request.GET, categories=categories)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    try:
+        row = change_row(sku=data["sku"] or None, category=data["category"] or None, action_date=data["action_date"],
+                         window_days=data["window_days"] or impact_setting("IMPACT_WINDOW_DAYS"),
+                         language=get_language() or "zh-hans")
+    except MeasureInputError as error:
+        form.add_error(None, str(error))
+        return form, None
+    row["return_ci_text"] = _interval(*(row["return_rate_ci"] or (None, None)))
+    row["complaint_ci_text"] = _interval(*(row["complaint_rate_ci"] or (None, None)))
+    return form, row
+
+
 class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "impact/dashboard.html"
 
@@ -77,6 +122,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             },
         }
         fixes = selectors.fixes_ranked(scope=scope)
+        change_form, change_result = _change_form(request)
         query = {"department": scope.department.code if scope.department else "all", "days": _period(request)}
         context.update(
             scope=scope,
@@ -88,7 +134,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             series=series,
             markers=markers,
             chart=chart,
-            fixes=[(impact, impact.verdict(language)) for impact in fixes],
+            fixes=[(impact, impact.verdict(language), _fix_extras(impact, language)) for impact in fixes],
+            calibration=selectors.calibration_latest(),
+            change_form=change_form,
+            change_result=change_result,
             ranked_issues=selectors.issues_ranked(scope=scope, limit=10),
             return_spikes=selectors.recent_return_spikes(scope=scope),
             query="&".join(f"{k}={v}" for k, v in query.items()),
