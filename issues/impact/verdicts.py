@@ -173,15 +173,15 @@ def disagreement_text(metric: str, result, *, controls_label: str, language: str
     name = _NAMES[metric][0 if zh else 1]
     control_change = estimate.control_change
     if zh:
-        text = f"简单前后比较会说{name}{_direction(plain.relative_change, zh)}且显著（{p_value_text(plain.p_value)}）"
+        text = f"简单前后比较会说{name}{_direction(plain.relative_change, zh)} 且显著（{p_value_text(plain.p_value)}）"
         if control_change is not None:
-            return text + f"，但{controls_label}同期也{_direction(control_change, zh)}：这是大家共同的变化，不是这次改动的效果。"
+            return text + f"，但{controls_label}同期也{_direction(control_change, zh)}：扣除这一共同变化后，差异不显著。"
         return text + "，但计入日间波动后不显著。"
     text = (f"A plain before/after comparison says the {name} went {_direction(plain.relative_change, zh)}, "
             f"significant ({p_value_text(plain.p_value)})")
     if control_change is not None:
         return text + (f", but the controls ({controls_label}) went {_direction(control_change, zh)} over the same "
-                       "days: a shared change, not this fix's effect.")
+                       "days: net of that shared change, the difference is not significant.")
     return text + ", but not once day-to-day variation is counted."
 
 
