@@ -170,13 +170,17 @@ class FixesCsvView(LoginRequiredMixin, View):
                   "措施日期 action_date", "窗口天数 window_days", "状态 status", "投诉率前 complaint_rate_before",
                   "投诉率后 complaint_rate_after", "投诉率变化 complaint_rate_change", "投诉率 p complaint_rate_p_value",
                   "退货率前 return_rate_before", "退货率后 return_rate_after", "退货率变化 return_rate_change",
-                  "退货率 p return_rate_p_value", "结论 outcome", "已回升 regressed", "说明 verdict"]
+                  "退货率 p return_rate_p_value", "结论 outcome", "已回升 regressed", "说明 verdict",
+                  "方法 method", "对照 controls", "投诉率区间下限 complaint_rate_ci_low",
+                  "投诉率区间上限 complaint_rate_ci_high", "退货率区间下限 return_rate_ci_low",
+                  "退货率区间上限 return_rate_ci_high"]
         rows = [
             [i.issue_id, i.issue.title, i.issue.category.code, i.issue.department.code if i.issue.department else "",
              i.scope_label, i.action, i.action_date, i.window_days, i.status, i.complaint_rate_before,
              i.complaint_rate_after, i.complaint_rate_change, i.complaint_rate_p_value, i.return_rate_before,
              i.return_rate_after, i.return_rate_change, i.return_rate_p_value, i.outcome, i.regressed,
-             i.verdict(language)]
+             i.verdict(language), i.method, (i.controls or {}).get("label_en" if language.startswith("en") else "label_zh", ""),
+             i.complaint_rate_ci_low, i.complaint_rate_ci_high, i.return_rate_ci_low, i.return_rate_ci_high]
             for i in selectors.fixes_ranked(scope=scope, limit=1000)
         ]
         return csv_response(filename="impact-fixes.csv", header=header, rows=rows)
