@@ -214,6 +214,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "issues-daily-report": {"task": "issues.send_daily_report", "schedule": crontab(hour=8, minute=0)},
 }
 
+# --- Impact verdicts ---
+# Festival calendar the verdicts name when a fix's windows straddle one: a JSON list of
+# {"name_zh": "双11", "name_en": "Singles' Day", "start": "10-20", "end": "11-30"} (MM-DD recurs every
+# year, YYYY-MM-DD is one date). Unset: the built-in 双11, 618 and 春节 (issues/impact/festivals.py).
+if env.str("IMPACT_FESTIVALS", default=""):
+    IMPACT_FESTIVALS = env.json("IMPACT_FESTIVALS")
+
 # --- The triage model ---
 FEEDBACK_MODEL_DIR = Path(env("FEEDBACK_MODEL_DIR", default=str(VAR_DIR / "models")))
 # Below this confidence a prediction goes to the agents' review queue instead of being applied.

@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "IMPACT_SYNC_IMPORT_BYTES": 512 * 1024,
     # Days recomputed by the frequent refresh (new tickets land on recent days).
     "IMPACT_RECENT_DAYS": 3,
+    # Festival calendar of the verdicts (None: festivals.DEFAULT_FESTIVALS); set from the environment.
+    "IMPACT_FESTIVALS": None,
+    # Placebo fixes per run of impact_backtest (and of the nightly calibration, if scheduled).
+    "IMPACT_BACKTEST_RUNS": 300,
 }
 
 

@@ -6,11 +6,27 @@ Called by ``load_demo`` after the demo tickets are triaged (so their issues exis
     resolve_demo_issues(story=feedback.demo.story)
 
 ``story`` is the ``feedback.demo.story`` module: each SKU sells
-``BASELINE_DAILY_ORDERS`` a day (weekday pattern and noise on top) and returns
-``StoryIssue.expected_return_rate`` of them, so the T-shirt's return rate falls
-after its size chart while the shampoo's does not move after the sturdier
-packaging. The milk cartons swelling in the last days also come back as
-returns, which the return-spike check flags.
+``BASELINE_DAILY_ORDERS`` a day and returns ``StoryIssue.expected_return_rate``
+of them, so the T-shirt's return rate falls after its size chart while the
+shampoo's does not move after the sturdier packaging. The milk cartons
+swelling in the last days also come back as returns, which the return-spike
+check flags.
+
+On top, what real shop data looks like (and what fools a plain before/after
+comparison):
+
+* day-to-day variation: each SKU's daily return rate spreads about 12 %
+  (``RATE_SPREAD``) and its orders about 12 % around their level;
+* category drift: each product category's return rate wanders slowly;
+* 双11: orders surge in the ten days up to the day before the packaging fix
+  (``FESTIVAL_DAYS_AGO``: 11 November when the demo is loaded in early
+  December, as the story's dates were written), then the festival's orders
+  come back as a wave of returns (x1.8 fading over 20 days) for every product.
+
+So the shampoo's return rate rises after its fix along with every other
+shampoo's: a plain before/after test calls that a significant rise, the
+comparison with the other shampoos finds no change. The T-shirt's real fall
+is found against the other clothes although the wave hides part of it.
 """
 from __future__ import annotations
 
@@ -54,6 +70,47 @@ STORY_REASONS: dict[str, dict[str, float]] = {
 }
 # Swollen milk cartons (the open spike of the ticket story) come back as returns in the last days.
 MILK_RETURN_SPIKE = {"sku": "MK-7001", "days_ago": (3, 2, 1), "return_rate": 0.08, "reason": "胀包"}
+# Lognormal sigmas of a SKU's daily return rate and orders, and the daily step of a category's drift.
+RATE_SPREAD = 0.12
+ORDERS_SPREAD = 0.12
+DRIFT_STEP = 0.008
+# The festival day, counted back from today: the day before the sturdier packaging went out.
+FESTIVAL_DAYS_AGO = 26
+FESTIVAL_ORDER_SURGE = 2.5  # orders on the festival day x this, ramping up over the ten days before
+FESTIVAL_RETURN_WAVE = 1.8  # return rate x this the day after, fading over 20 days
+
+
+def festival_orders(days_ago: int) -> float:
+    """Orders multiplier of the 双11 surge on a day (1.0 outside it)."""
+    before = days_ago - FESTIVAL_DAYS_AGO  # days before the festival day
+    if 0 <= before <= 10:
+        return 1 + (FESTIVAL_ORDER_SURGE - 1) * ((10 - before) / 10) ** 2
+    return 1.0
+
+
+def festival_returns(days_ago: int) -> float:
+    """Return-rate multiplier of the wave of returns after 双11 (1.0 outside it)."""
+    after = FESTIVAL_DAYS_AGO - days_ago  # days after the festival day
+    if 1 <= after <= 20:
+        return 1 + (FESTIVAL_RETURN_WAVE - 1) * (1 - (after - 1) / 20)
+    return 1.0
+
+
+def _lognormal(rng: random.Random, sigma: float) -> float:
+    """A multiplicative noise with mean 1."""
+    return math.exp(rng.gauss(-sigma * sigma / 2, sigma))
+
+
+def _drifts(rng: random.Random, categories: list[str], days: int) -> dict[str, list[float]]:
+    """Each category's return-rate multiplier by days_ago: a random walk ending at 1 today."""
+    drifts = {}
+    for category in categories:
+        level, walk = 0.0, []
+        for _ in range(days):
+            walk.append(math.exp(level))
+            level += rng.gauss(0, DRIFT_STEP)
+        drifts[category] = walk  # walk[days_ago]
+    return drifts
 
 
 def _stories(story: ModuleType):
@@ -111,6 +168,7 @@ def load_demo_sales(*, rng: random.Random, story: ModuleType, today: date | None
     else:
         today_share = 1.0
     products = {p.sku: p for p in Product.objects.filter(sku__in=list(story.BASELINE_DAILY_ORDERS))}
+    drifts = _drifts(rng, sorted({p.product_category for p in products.values()}), days)
     items: list[SalesItem] = []
     for sku, base_orders in story.BASELINE_DAILY_ORDERS.items():
         product = products.get(sku)
@@ -120,10 +178,14 @@ def load_demo_sales(*, rng: random.Random, story: ModuleType, today: date | None
         for days_ago in range(days - 1, -1, -1):
             day = today - timedelta(days=days_ago)
             share = today_share if days_ago == 0 else 1.0
-            orders = max(0, round(base_orders * share * WEEKDAY_FACTOR[day.weekday()] * (1 + rng.gauss(0, 0.05))))
+            orders = max(0, round(base_orders * share * WEEKDAY_FACTOR[day.weekday()] * festival_orders(days_ago)
+                                  * _lognormal(rng, ORDERS_SPREAD)))
             rate, story_category = _rate(story, sku, days_ago)
-            returns = _binomial(rng, orders, rate)
-            baseline_returns = min(returns, _binomial(rng, orders, story.BASELINE_RETURN_RATE[sku]))
+            # The day's conditions (traffic mix, the category's drift, the festival's returns) move the
+            # story's rate and the baseline alike; only the story's own excess carries its reasons.
+            conditions = drifts[product.product_category][days_ago] * festival_returns(days_ago) * _lognormal(rng, RATE_SPREAD)
+            returns = _binomial(rng, orders, min(1.0, rate * conditions))
+            baseline_returns = min(returns, _binomial(rng, orders, min(1.0, story.BASELINE_RETURN_RATE[sku] * conditions)))
             counts = _split(rng, baseline_returns, mix)
             if story_category and returns > baseline_returns:
                 counts += _split(rng, returns - baseline_returns, STORY_REASONS.get(story_category, mix))

@@ -164,6 +164,18 @@ class IssueImpact(models.Model):
     verdict_zh = models.TextField(_("结论（中文）"), blank=True)
     verdict_en = models.TextField(_("结论（英文）"), blank=True)
 
+    # How the change was judged (``estimation.METHOD_*``) and against what (``measurement.Controls.as_dict``).
+    method = models.CharField(_("方法"), max_length=80, blank=True)
+    controls = models.JSONField(_("对照"), default=dict, blank=True)
+    # 95 % interval of the relative change (-0.12 = down 12 %), net of the controls.
+    complaint_rate_ci_low = models.FloatField(null=True, blank=True)
+    complaint_rate_ci_high = models.FloatField(null=True, blank=True)
+    return_rate_ci_low = models.FloatField(null=True, blank=True)
+    return_rate_ci_high = models.FloatField(null=True, blank=True)
+    # Per metric: minimal detectable effect, the old pooled test's change and p-value, the controls'
+    # own change; festivals straddled; the one-sentence explanation when the two methods disagree.
+    details = models.JSONField(default=dict, blank=True)
+
     regressed = models.BooleanField(_("已回升"), default=False)
     regressed_at = models.DateTimeField(null=True, blank=True)
     regression_note = models.TextField(blank=True)
@@ -232,3 +244,28 @@ class SalesImportJob(ImportJobBase):
 
     class Meta(ImportJobBase.Meta):
         pass
+
+
+class ImpactCalibration(models.Model):
+    """One run of ``impact_backtest``: how often the method calls placebo fixes on this shop's history
+    significant, and how often it finds injected effects. The dashboard shows the latest."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=80)
+    window_days = models.PositiveSmallIntegerField()
+    runs = models.PositiveIntegerField()  # placebo fixes judged
+    false_positives = models.PositiveIntegerField()
+    false_positive_rate = models.FloatField(null=True, blank=True)
+    false_positive_ci_low = models.FloatField(null=True, blank=True)
+    false_positive_ci_high = models.FloatField(null=True, blank=True)
+    # {"-0.1": {"trials": n, "detected": k, "rate": r, "ci": [low, high]}, ...}
+    power = models.JSONField(default=dict)
+    data_from = models.DateField(null=True, blank=True)
+    data_until = models.DateField(null=True, blank=True)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} {self.method}: {self.false_positives}/{self.runs}"

@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from issues.models import OPEN_STATUSES, Department, Issue, IssueDaily
 
-from .models import DailyMetric, ImpactStatus, IssueImpact, MetricScope, Outcome, ReturnSpike, rate_or_none
+from .models import (
+    DailyMetric,
+    ImpactCalibration,
+    ImpactStatus,
+    IssueImpact,
+    MetricScope,
+    Outcome,
+    ReturnSpike,
+    rate_or_none,
+)
 from .scopes import issue_scopes
 from .services.impact import MEASURABLE_STATUSES
 
@@ -21,6 +30,12 @@ REPORT_KEYS = (
     "issue_id", "category", "scope", "action", "action_date", "window_days",
     "complaint_rate_before", "complaint_rate_after", "complaint_rate_change", "complaint_rate_p_value",
     "return_rate_before", "return_rate_after", "return_rate_change", "return_rate_p_value", "verdict",
+    # Added by the controlled measurement: the old keys keep their meaning and order; the changes,
+    # p-values and verdict are now net of the controls, and the old pooled test's are kept as *_plain_*.
+    "method", "controls", "complaint_rate_ci", "complaint_rate_significant", "complaint_rate_mde",
+    "complaint_rate_plain_change", "complaint_rate_plain_p_value", "complaint_rate_plain_significant",
+    "return_rate_ci", "return_rate_significant", "return_rate_mde",
+    "return_rate_plain_change", "return_rate_plain_p_value", "return_rate_plain_significant", "festivals",
 )
 
 
@@ -226,6 +241,38 @@ def impact_report_rows(*, issue_id: int | None = None, language: str = "zh-hans"
             "return_rate_change": _round(impact.return_rate_change),
             "return_rate_p_value": _p(impact.return_rate_p_value),
             "verdict": impact.verdict(language),
+            **_controlled_keys(impact, language),
         })
     return rows
 
+
+def _controlled_keys(impact: IssueImpact, language: str) -> dict[str, Any]:
+    details = impact.details or {}
+    english = language.startswith("en")
+    keys: dict[str, Any] = {"method": impact.method or None, "controls": impact.controls or None}
+    for metric, outcome in (("complaint_rate", impact.complaint_outcome), ("return_rate", impact.return_outcome)):
+        low, high = getattr(impact, f"{metric}_ci_low"), getattr(impact, f"{metric}_ci_high")
+        metric_details = details.get(metric, {})
+        keys.update({
+            f"{metric}_ci": None if low is None else [_round(low), _round(high)],
+            f"{metric}_significant": outcome in (Outcome.IMPROVED, Outcome.WORSENED),
+            f"{metric}_mde": _round(metric_details.get("mde")),
+            f"{metric}_plain_change": _round(metric_details.get("plain_change")),
+            f"{metric}_plain_p_value": _p(metric_details.get("plain_p_value")),
+            f"{metric}_plain_significant": bool(metric_details.get("plain_significant", False)),
+        })
+    keys["festivals"] = [f["name_en" if english else "name_zh"] for f in details.get("festivals", [])]
+    return keys
+
+
+
+def calibration_latest() -> ImpactCalibration | None:
+    """The latest ``impact_backtest`` result with at least one judged placebo fix."""
+    return ImpactCalibration.objects.filter(runs__gt=0).order_by("-created_at", "-id").first()
+
+
+def product_categories() -> list[str]:
+    """Product categories of the catalogue, for the "测量一次改动" form."""
+    from feedback.models import Product
+
+    return list(Product.objects.order_by("product_category").values_list("product_category", flat=True).distinct())

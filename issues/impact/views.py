@@ -17,7 +17,9 @@ from feedback.exports import csv_response
 from issues.models import Department
 
 from . import selectors
-from .forms import SalesUploadForm
+from .conf import impact_setting
+from .forms import ChangeMeasureForm, SalesUploadForm
+from .measurement import MeasureInputError, change_row
 from .models import SalesImportJob
 from .permissions import CanImportSalesMixin, user_can_import_sales
 from .services import sales_horizon, sales_import_job_create
@@ -50,6 +52,49 @@ def _per_mille(value):
     return None if value is None else round(value, 2)
 
 
+def _interval(low, high) -> str | None:
+    if low is None or high is None:
+        return None
+    return f"[{low * 100:+.1f}%, {high * 100:+.1f}%]"
+
+
+def _fix_extras(impact, language: str) -> dict:
+    """What the fixes table shows beside the verdict: intervals, controls, why the old test disagreed."""
+    english = language.startswith("en")
+    details = impact.details or {}
+    explanations = [
+        details.get(metric, {}).get("explanation_en" if english else "explanation_zh")
+        for metric in ("complaint_rate", "return_rate")
+    ]
+    return {
+        "complaint_ci": _interval(impact.complaint_rate_ci_low, impact.complaint_rate_ci_high),
+        "return_ci": _interval(impact.return_rate_ci_low, impact.return_rate_ci_high),
+        "controls": (impact.controls or {}).get("label_en" if english else "label_zh"),
+        "explanation": " ".join(text for text in explanations if text),
+    }
+
+
+def _change_form(request):
+    """The "测量一次改动" form (GET, so a measurement can be linked) and its result, if submitted."""
+    categories = selectors.product_categories()
+    if "action_date" not in request.GET:
+        return ChangeMeasureForm(categories=categories, initial={"window_days": impact_setting("IMPACT_WINDOW_DAYS")}), None
+    form = ChangeMeasureForm(request.GET, categories=categories)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    try:
+        row = change_row(sku=data["sku"] or None, category=data["category"] or None, action_date=data["action_date"],
+                         window_days=data["window_days"] or impact_setting("IMPACT_WINDOW_DAYS"),
+                         language=get_language() or "zh-hans")
+    except MeasureInputError as error:
+        form.add_error(None, str(error))
+        return form, None
+    row["return_ci_text"] = _interval(*(row["return_rate_ci"] or (None, None)))
+    row["complaint_ci_text"] = _interval(*(row["complaint_rate_ci"] or (None, None)))
+    return form, row
+
+
 class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "impact/dashboard.html"
 
@@ -77,6 +122,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             },
         }
         fixes = selectors.fixes_ranked(scope=scope)
+        change_form, change_result = _change_form(request)
         query = {"department": scope.department.code if scope.department else "all", "days": _period(request)}
         context.update(
             scope=scope,
@@ -88,7 +134,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             series=series,
             markers=markers,
             chart=chart,
-            fixes=[(impact, impact.verdict(language)) for impact in fixes],
+            fixes=[(impact, impact.verdict(language), _fix_extras(impact, language)) for impact in fixes],
+            calibration=selectors.calibration_latest(),
+            change_form=change_form,
+            change_result=change_result,
             ranked_issues=selectors.issues_ranked(scope=scope, limit=10),
             return_spikes=selectors.recent_return_spikes(scope=scope),
             query="&".join(f"{k}={v}" for k, v in query.items()),
@@ -121,13 +170,17 @@ class FixesCsvView(LoginRequiredMixin, View):
                   "措施日期 action_date", "窗口天数 window_days", "状态 status", "投诉率前 complaint_rate_before",
                   "投诉率后 complaint_rate_after", "投诉率变化 complaint_rate_change", "投诉率 p complaint_rate_p_value",
                   "退货率前 return_rate_before", "退货率后 return_rate_after", "退货率变化 return_rate_change",
-                  "退货率 p return_rate_p_value", "结论 outcome", "已回升 regressed", "说明 verdict"]
+                  "退货率 p return_rate_p_value", "结论 outcome", "已回升 regressed", "说明 verdict",
+                  "方法 method", "对照 controls", "投诉率区间下限 complaint_rate_ci_low",
+                  "投诉率区间上限 complaint_rate_ci_high", "退货率区间下限 return_rate_ci_low",
+                  "退货率区间上限 return_rate_ci_high"]
         rows = [
             [i.issue_id, i.issue.title, i.issue.category.code, i.issue.department.code if i.issue.department else "",
              i.scope_label, i.action, i.action_date, i.window_days, i.status, i.complaint_rate_before,
              i.complaint_rate_after, i.complaint_rate_change, i.complaint_rate_p_value, i.return_rate_before,
              i.return_rate_after, i.return_rate_change, i.return_rate_p_value, i.outcome, i.regressed,
-             i.verdict(language)]
+             i.verdict(language), i.method, (i.controls or {}).get("label_en" if language.startswith("en") else "label_zh", ""),
+             i.complaint_rate_ci_low, i.complaint_rate_ci_high, i.return_rate_ci_low, i.return_rate_ci_high]
             for i in selectors.fixes_ranked(scope=scope, limit=1000)
         ]
         return csv_response(filename="impact-fixes.csv", header=header, rows=rows)

@@ -56,8 +56,19 @@ def test_measuring_then_completed_by_the_task():
     assert impact.complaint_rate_before == pytest.approx(5.0)
     assert impact.complaint_rate_after == pytest.approx(14 * 1000 / 8400)
     assert impact.outcome == Outcome.IMPROVED
-    assert impact.verdict_zh.startswith("投诉率 5.00‰ → 1.67‰，下降 66.7%，显著 (p<0.001)；退货率 12.0% → 8.5%，下降 29.2%，显著")
-    assert "return rate 12.0% → 8.5%, down 29.2%, significant" in impact.verdict_en
+    # The only product of its category: no controls, a before/after comparison that says so.
+    assert impact.method == "before_after_quasi_poisson"
+    assert impact.controls["kind"] == "none"
+    assert impact.return_rate_ci_low < -0.291667 < impact.return_rate_ci_high < 0
+    assert impact.verdict_zh.startswith("投诉率 5.00‰ → 1.67‰，前后比较（无对照）下降 66.7%，95% 区间 [")
+    assert "退货率 12.0% → 8.5%，前后比较（无对照）下降 29.2%，95% 区间 [" in impact.verdict_zh
+    assert "显著 (p<0.001)。无对照商品，仅前后比较" in impact.verdict_zh
+    # 1 Mar is ten days after 春节 2026 (17 Feb): the before window straddles its calendar period.
+    assert impact.verdict_zh.endswith("窗口跨越春节，无对照，变化可能来自节日。")
+    assert "return rate 12.0% → 8.5%, down 29.2% (before/after, no controls), 95% interval [" in impact.verdict_en
+    # The old pooled test is kept for comparison.
+    assert impact.details["return_rate"]["plain_change"] == pytest.approx(-0.291667, rel=1e-4)
+    assert impact.details["return_rate"]["plain_significant"] is True
 
 
 def test_window_reaching_past_the_data_is_incomplete_never_a_verdict():
@@ -106,7 +117,9 @@ def test_no_significant_change_is_reported_as_such():
     impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=30))
     assert impact.outcome == Outcome.NO_EFFECT
     assert impact.effect == 0.0
-    assert "不显著" in impact.verdict_zh and "显著 (" not in impact.verdict_zh.replace("不显著 (", "")
+    assert "无显著变化" in impact.verdict_zh and "显著 (" not in impact.verdict_zh.replace("无显著变化 (", "")
+    # Nothing found: the verdict says how small a change these volumes could have shown.
+    assert "以当前销量，小于 27% 的变化无法判断" in impact.verdict_zh
 
 
 def test_per_issue_window_override_is_kept():

@@ -59,7 +59,7 @@ def test_dashboard_renders_for_every_logged_in_role(client, resolved_world, role
     assert "chartjs-plugin-annotation.min.js" in body
     assert 'id="impact-chart-data"' in body
     assert "退货率 12.0% → 7.5%" in body
-    assert "下降 37.5%，显著" in body
+    assert "前后比较（无对照）下降 37.5%" in body
 
 
 def test_lead_defaults_to_own_department(client, resolved_world, lead):
@@ -176,11 +176,17 @@ def test_impact_report_json_has_exactly_the_documented_keys(resolved_world, caps
     assert row["complaint_rate_before"] == pytest.approx(5.0)
     assert row["complaint_rate_after"] == pytest.approx(1.666667)
     assert row["complaint_rate_change"] == pytest.approx(-0.666667)
-    assert row["verdict"].startswith("投诉率 5.00‰ → 1.67‰，下降 66.7%，显著")
+    assert row["verdict"].startswith("投诉率 5.00‰ → 1.67‰，前后比较（无对照）下降 66.7%，95% 区间 [")
+    # New keys: the method, its controls, the interval and the significance as a bool.
+    assert row["method"] == "before_after_quasi_poisson"
+    assert row["controls"]["kind"] == "none" and row["controls"]["count"] == 0
+    assert row["return_rate_ci"][0] < -0.375 < row["return_rate_ci"][1]
+    assert row["return_rate_significant"] is True
+    assert row["return_rate_plain_significant"] is True
 
     call_command("impact_report", "--issue", str(resolved_world.pk), "--format", "json", "--language", "en")
     [english] = json.loads(capsys.readouterr().out)
-    assert "return rate 12.0% → 7.5%, down 37.5%, significant" in english["verdict"]
+    assert "return rate 12.0% → 7.5%, down 37.5% (before/after, no controls), 95% interval [" in english["verdict"]
     call_command("impact_report")
     assert "sku:CL-2001" in capsys.readouterr().out
 
@@ -190,3 +196,41 @@ def test_api_lists_impacts(resolved_world):
     api.force_authenticate(UserFactory(role=Role.AGENT))
     data = api.get("/api/impacts/").json()
     assert data["count"] == 1 and data["results"][0]["status"] == "completed"
+
+
+def test_dashboard_shows_the_calibration_figure_and_intervals(client, resolved_world):
+    from issues.impact.models import ImpactCalibration
+
+    client.force_login(UserFactory(role=Role.MANAGER))
+    body = client.get(reverse("impact-dashboard")).content.decode()
+    assert "尚未在贵店历史数据上校准误报率" in body
+    ImpactCalibration.objects.create(method="did_quasi_binomial", window_days=14, runs=250, false_positives=12,
+                                     false_positive_rate=12 / 250, false_positive_ci_low=0.025, false_positive_ci_high=0.082,
+                                     power={"-0.3": {"trials": 250, "detected": 190, "rate": 0.76, "ci": [0.7, 0.81]}})
+    body = client.get(reverse("impact-dashboard")).content.decode()
+    assert "本方法在贵店历史数据上的误报率 4.8%" in body
+    assert "真实 30% 降幅的检出率 76.0%" in body
+    impact = resolved_world.impacts.get()
+    # The return rate's net change and its 95 % interval, as stored.
+    assert f"[{impact.return_rate_ci_low * 100:+.1f}%, {impact.return_rate_ci_high * 100:+.1f}%]" in body
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("impact-dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "False-positive rate of this method on your shop's history: 4.8%" in body
+
+
+def test_dashboard_measures_a_change_from_the_form(client, resolved_world):
+    client.force_login(UserFactory(role=Role.AGENT))
+    url = reverse("impact-dashboard")
+    response = client.get(url, {"sku": "CL-2001", "action_date": resolved_world.action_date.isoformat(),
+                                "window_days": 14})
+    result = response.context["change_result"]
+    assert result["sku"] == "CL-2001" and result["return_rate_change"] == pytest.approx(-0.375, abs=0.001)
+    assert "前后比较（无对照）下降 37.5%" in response.content.decode()
+
+    bad = client.get(url, {"sku": "NOPE", "action_date": "2026-01-01"})
+    assert bad.status_code == 200 and bad.context["change_result"] is None
+    assert "没有 SKU 为 NOPE 的商品" in bad.content.decode()
+    neither = client.get(url, {"action_date": "2026-01-01"})
+    assert "请填写商品 SKU 或选择商品品类" in neither.content.decode()
+    bad_date = client.get(url, {"sku": "CL-2001", "action_date": "yesterday"})
+    assert bad_date.status_code == 200 and bad_date.context["change_form"].errors["action_date"]

@@ -45,4 +45,7 @@ class IssueImpactSerializer(serializers.ModelSerializer):
             "complaint_rate_before", "complaint_rate_after", "complaint_rate_change", "complaint_rate_p_value",
             "return_rate_before", "return_rate_after", "return_rate_change", "return_rate_p_value",
             "outcome", "effect", "verdict_zh", "verdict_en", "regressed", "regression_note", "measured_at",
+            # The controlled measurement: how, against what, the changes' 95 % intervals, the old test's figures.
+            "method", "controls", "complaint_rate_ci_low", "complaint_rate_ci_high", "return_rate_ci_low",
+            "return_rate_ci_high", "details",
         ]

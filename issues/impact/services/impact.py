@@ -13,9 +13,13 @@ States of an IssueImpact:
   windows (the last imported day is before the window's end, or the first is
   after its start). Re-measured whenever sales arrive; never a false verdict.
 * completed: both windows are covered. Complaint rate (the issue's tickets per
-  1,000 orders of its scope) uses the exact Poisson rate test, return rate
-  (returns / orders of the scope) the two-proportion z-test; each says
-  "数据不足" when its volumes are too small (see ``stats``).
+  1,000 orders of its scope) and return rate (returns / orders of the scope)
+  are judged against controls, untouched comparable products, with day-level
+  variation modelled (``measurement``, ``estimation``): the change net of the
+  controls, its 95 % interval, p-value and, when nothing is found, the
+  smallest change the volumes could have shown. The old pooled tests
+  (``stats``) are kept in ``details`` for comparison; each metric says
+  "数据不足" when its volumes are too small.
 
 Regression: a completed impact whose metric improved significantly is flagged
 ``regressed`` when, over the latest W days (after the after window), that rate
@@ -32,18 +36,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from issues.models import Issue, IssueStatus, NotificationKind
+from issues.models import Issue, NotificationKind
 
 from .. import verdicts
 from ..conf import impact_setting
+from ..measurement import MEASURABLE_STATUSES, Measurement, Target, change_measure
 from ..models import DailySales, ImpactStatus, IssueImpact, Outcome
 from ..scopes import issue_scopes, issue_totals, scope_label
-from ..stats import Comparison, compare_proportions, compare_rates
+from ..stats import compare_proportions, compare_rates
 
 logger = logging.getLogger(__name__)
 
-# Issues that were resolved with an action (a regressed issue keeps the resolution it had).
-MEASURABLE_STATUSES = (IssueStatus.RESOLVED, IssueStatus.CLOSED, IssueStatus.REGRESSED)
+# MEASURABLE_STATUSES (issues resolved with an action) lives in ``measurement``; imported here for the selectors.
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def window_totals(*, issue: Issue, start: date, end: date) -> dict[str, int]:
     return issue_totals(issue, start=start, end=end)
 
 
-def _metric_outcome(comparison: Comparison) -> str:
+def _metric_outcome(comparison) -> str:
     if not comparison.enough_data:
         return Outcome.INSUFFICIENT
     if not comparison.significant or not comparison.relative_change:
@@ -83,7 +87,7 @@ def _metric_outcome(comparison: Comparison) -> str:
     return Outcome.IMPROVED if comparison.relative_change < 0 else Outcome.WORSENED
 
 
-def _overall(complaint: Comparison, returns: Comparison) -> tuple[str, float | None]:
+def _overall(complaint, returns) -> tuple[str, float | None]:
     """The overall outcome and the effect that ranks fixes (most negative = best)."""
     outcomes = {_metric_outcome(complaint), _metric_outcome(returns)}
     significant = [c.relative_change for c in (complaint, returns) if c.significant and c.relative_change]
@@ -153,7 +157,8 @@ def impact_measure(*, issue_id: int, today: date | None = None, window_days: int
     }
     cleared = {
         "complaint_rate_change": None, "complaint_rate_p_value": None, "return_rate_change": None,
-        "return_rate_p_value": None, "complaint_outcome": Outcome.PENDING, "return_outcome": Outcome.PENDING,
+        "return_rate_p_value": None, "complaint_rate_ci_low": None, "complaint_rate_ci_high": None,
+        "return_rate_ci_low": None, "return_rate_ci_high": None, "method": "", "controls": {}, "details": {}, "complaint_outcome": Outcome.PENDING, "return_outcome": Outcome.PENDING,
         "outcome": Outcome.PENDING, "effect": None,
     }
 
@@ -174,17 +179,9 @@ def impact_measure(*, issue_id: int, today: date | None = None, window_days: int
                       verdict_zh=verdicts.incomplete_verdict(language="zh", **arguments),
                       verdict_en=verdicts.incomplete_verdict(language="en", **arguments))
     else:
-        outcome, effect = _overall(complaint, returns)
-        values.update(
-            rates,
-            status=ImpactStatus.COMPLETED,
-            complaint_rate_change=complaint.relative_change, complaint_rate_p_value=complaint.p_value,
-            return_rate_change=returns.relative_change, return_rate_p_value=returns.p_value,
-            complaint_outcome=_metric_outcome(complaint), return_outcome=_metric_outcome(returns),
-            outcome=outcome, effect=effect,
-            verdict_zh=verdicts.impact_verdict(complaint, returns, language="zh"),
-            verdict_en=verdicts.impact_verdict(complaint, returns, language="en"),
-        )
+        measurement = change_measure(target=Target.from_scopes(scopes), action_date=issue.action_date,
+                                     window_days=width, issue_id=issue.pk)
+        values.update(rates, **measured_values(measurement))
     try:
         with transaction.atomic():
             impact, _ = IssueImpact.objects.update_or_create(
@@ -195,6 +192,36 @@ def impact_measure(*, issue_id: int, today: date | None = None, window_days: int
         IssueImpact.objects.filter(pk=impact.pk).update(**values)
         impact.refresh_from_db()
     return impact
+
+
+def measured_values(measurement: Measurement) -> dict:
+    """The IssueImpact fields of a completed controlled measurement."""
+    complaint, returns = measurement.complaints.estimate, measurement.returns.estimate
+    outcome, effect = _overall(complaint, returns)
+    details: dict = {"festivals": [{"name_zh": f.name_zh, "name_en": f.name_en, "start": f.start.isoformat(),
+                                    "end": f.end.isoformat()} for f in measurement.festivals]}
+    for metric, result in (("complaint_rate", measurement.complaints), ("return_rate", measurement.returns)):
+        estimate, plain = result.estimate, result.plain
+        details[metric] = {
+            "method": estimate.method, "mde": estimate.mde, "dispersion": estimate.dispersion,
+            "control_change": estimate.control_change, "plain_change": plain.relative_change,
+            "plain_p_value": plain.p_value, "plain_significant": plain.significant,
+        }
+        for language in ("zh", "en"):
+            details[metric][f"explanation_{language}"] = verdicts.disagreement_text(
+                metric, result, controls_label=measurement.controls.label(language), language=language)
+    return {
+        "status": ImpactStatus.COMPLETED,
+        "method": measurement.method,
+        "controls": measurement.controls.as_dict(),
+        "complaint_rate_change": complaint.relative_change, "complaint_rate_p_value": complaint.p_value,
+        "complaint_rate_ci_low": complaint.ci_low, "complaint_rate_ci_high": complaint.ci_high,
+        "return_rate_change": returns.relative_change, "return_rate_p_value": returns.p_value,
+        "return_rate_ci_low": returns.ci_low, "return_rate_ci_high": returns.ci_high,
+        "complaint_outcome": _metric_outcome(complaint), "return_outcome": _metric_outcome(returns),
+        "outcome": outcome, "effect": effect, "details": details,
+        "verdict_zh": measurement.verdict("zh"), "verdict_en": measurement.verdict("en"),
+    }
 
 
 def impacts_sync(*, today: date | None = None) -> list[int]:

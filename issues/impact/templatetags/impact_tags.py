@@ -25,3 +25,11 @@ def signed_percent(value, digits: int = 1) -> str:
     if value is None or value == "":
         return "—"
     return f"{float(value) * 100:+.{int(digits)}f}%"
+
+
+@register.filter
+def power_rate(power, effect: str) -> str:
+    """The backtest's detection rate of one injected effect ("-0.3") as "76.7%"; "" when not measured."""
+    figures = (power or {}).get(effect) or {}
+    rate = figures.get("rate")
+    return "" if rate is None else f"{rate * 100:.1f}%"

@@ -1,0 +1,102 @@
+"""The new estimate against examples worked out by hand (arithmetic in the comments)."""
+import math
+
+import pytest
+
+from issues.impact.estimation import METHOD_BEFORE_AFTER, METHOD_DID, before_after_estimate, did_estimate
+
+# Four days before, four after. Treated: 1,000 orders a day; controls: 4,000 a day, 400 returns every day.
+TREATED = [100, 120, 80, 100, 70, 90, 50, 70]
+AFTER = [False] * 4 + [True] * 4
+T_975_DF6 = 2.446912  # Student's t, 97.5 % quantile, 6 degrees of freedom (tables)
+
+
+def test_did_matches_hand_computation():
+    estimate = did_estimate(treated_events=TREATED, treated_exposure=[1000] * 8, control_events=[400] * 8,
+                            control_exposure=[4000] * 8, after=AFTER)
+    # Exposure ratio is constant, so the fit reproduces each window's split of the day's returns:
+    # beta = log(280 / 1600) - log(400 / 1600) = log(0.7) -> relative change exp(beta) - 1 = -0.30.
+    assert estimate.method == METHOD_DID
+    assert estimate.relative_change == pytest.approx(-0.30, abs=1e-9)
+    assert estimate.before_rate == pytest.approx(0.10) and estimate.after_rate == pytest.approx(0.07)
+    assert estimate.control_change == pytest.approx(0.0)
+    # Binomial variance of beta: 1/400 + 1/1600 + 1/280 + 1/1600 = 0.00732143.
+    # Pearson residuals, before (p = 400/2000 = 0.2; m = 500, 520, 480, 500):
+    #   (120 - 104)^2 / (520 * 0.2 * 0.8) = 256 / 83.2 = 3.076923; (80 - 96)^2 / 76.8 = 3.333333; others 0.
+    # After (p = 280/1880 = 0.148936; m = 470, 490, 450, 470):
+    #   (90 - 72.978723)^2 / (490 * 0.148936 * 0.851064) = 289.72386 / 62.109553 = 4.664707;
+    #   (50 - 67.021277)^2 / 57.039385 = 5.079358.
+    # Dispersion = (3.076923 + 3.333333 + 4.664707 + 5.079358) / (8 - 2) = 16.154321 / 6 = 2.692387.
+    assert estimate.dispersion == pytest.approx(2.692387, rel=1e-5)
+    se = math.sqrt(0.00732143 * 2.692387)  # 0.140400
+    assert se == pytest.approx(0.140400, rel=1e-4)
+    # 95 % interval: exp(log 0.7 -/+ 2.446912 * 0.140400) - 1 = [-0.503524, -0.013043].
+    assert estimate.ci_low == pytest.approx(math.exp(math.log(0.7) - T_975_DF6 * se) - 1, rel=1e-4)
+    assert estimate.ci_high == pytest.approx(math.exp(math.log(0.7) + T_975_DF6 * se) - 1, rel=1e-3)
+    assert estimate.ci_low == pytest.approx(-0.503524, rel=1e-4)
+    # t = 0.356675 / 0.140400 = 2.54042; two-sided p with 6 df = 0.04406.
+    assert estimate.p_value == pytest.approx(0.04406, abs=2e-5)
+    assert estimate.significant
+    # Minimal detectable decrease at 80 % power: 1 - exp(-(2.446912 + 0.841621) * 0.140400) = 0.369795.
+    assert estimate.mde == pytest.approx(0.369795, rel=1e-4)
+
+
+def test_did_without_extra_variation_keeps_the_binomial_variance():
+    # Every day exactly the window's share: Pearson chi2 is 0, so the dispersion is floored at 1 and the
+    # standard error is the binomial one: sqrt(1/400 + 1/1600 + 1/280 + 1/1600) = 0.085565.
+    treated = [100] * 4 + [70] * 4
+    estimate = did_estimate(treated_events=treated, treated_exposure=[1000] * 8, control_events=[400] * 8,
+                            control_exposure=[4000] * 8, after=AFTER)
+    assert estimate.dispersion == 1.0
+    # t = 0.356675 / 0.085565 = 4.16847, p (6 df) = 0.00589.
+    assert estimate.p_value == pytest.approx(0.00589, abs=3e-5)
+
+
+def test_did_nets_out_a_change_the_controls_share():
+    # The whole category's returns fall 30 % (a festival's return wave ending): the treated product's
+    # fall is the controls' fall, so the net change is 0 and nothing is significant.
+    controls = [400] * 4 + [280] * 4
+    estimate = did_estimate(treated_events=TREATED, treated_exposure=[1000] * 8, control_events=controls,
+                            control_exposure=[4000] * 8, after=AFTER)
+    # beta = log(280/1120) - log(400/1600) = log(0.25) - log(0.25) = 0.
+    assert estimate.relative_change == pytest.approx(0.0, abs=1e-9)
+    assert estimate.plain_change == pytest.approx(-0.30)
+    assert estimate.control_change == pytest.approx(-0.30)
+    assert not estimate.significant
+    assert estimate.p_value == pytest.approx(1.0, abs=1e-6)
+
+
+def test_before_after_quasi_poisson_matches_hand_computation():
+    estimate = before_after_estimate(events=TREATED, exposure=[1000] * 8, after=AFTER)
+    assert estimate.method == METHOD_BEFORE_AFTER
+    assert estimate.relative_change == pytest.approx(-0.30, abs=1e-9)
+    # Pearson: before mean 100, (20^2 + 20^2) / 100 = 8; after mean 70, (20^2 + 20^2) / 70 = 11.428571.
+    # Dispersion = 19.428571 / (8 - 2) = 3.238095; se = sqrt((1/400 + 1/280) * 3.238095) = 0.140214.
+    assert estimate.dispersion == pytest.approx(3.238095, rel=1e-5)
+    se = math.sqrt((1 / 400 + 1 / 280) * 3.238095)
+    assert estimate.ci_low == pytest.approx(math.exp(math.log(0.7) - T_975_DF6 * se) - 1, rel=1e-4)
+
+
+@pytest.mark.parametrize("change, enough", [
+    # MIN_EVENTS_BEFORE = 5: four treated returns before the fix are too few to be a baseline...
+    ({"treated": [1, 1, 1, 1, 3, 3, 3, 3]}, False),
+    # ... five are enough (10 in all, 100+ orders in each window).
+    ({"treated": [2, 1, 1, 1, 2, 1, 1, 1]}, True),
+    # Controls without returns in a window cannot serve as controls.
+    ({"treated": [20] * 8, "controls": [3] * 4 + [0] * 4}, False),
+])
+def test_did_says_not_enough_data_at_the_thresholds(change, enough):
+    treated = change["treated"]
+    controls = change.get("controls", [50] * 8)
+    estimate = did_estimate(treated_events=treated, treated_exposure=[100] * 8, control_events=controls,
+                            control_exposure=[1000] * 8, after=AFTER)
+    assert estimate.enough_data is enough
+    if not enough:
+        assert estimate.p_value is None and not estimate.significant
+
+
+def test_did_with_a_rate_that_fell_to_zero_stays_finite():
+    estimate = did_estimate(treated_events=[10, 10, 10, 10, 0, 0, 0, 0], treated_exposure=[1000] * 8,
+                            control_events=[100] * 8, control_exposure=[10000] * 8, after=AFTER)
+    assert estimate.enough_data and estimate.significant
+    assert -1 < estimate.relative_change < -0.9
