@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import columns
 from .readers import ImportFileError
-from .service import DEFAULT_SOURCE, import_preflight
+from .service import import_preflight
 
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
@@ -46,8 +46,8 @@ class ImportForm(forms.Form):
         label=_("来源系统"),
         max_length=40,
         required=False,
-        initial=DEFAULT_SOURCE,
-        help_text=_("例如 taobao、jd；同一来源的同一工单号只导入一次。"),
+        initial="",
+        help_text=_("留空则按表头自动识别平台（taobao、jd、pdd、douyin、kuaishou）；同一来源的同一工单号只导入一次。"),
     )
     column_mapping = forms.CharField(
         label=_("列映射（可选）"),
@@ -68,7 +68,8 @@ class ImportForm(forms.Form):
         return upload
 
     def clean_source(self) -> str:
-        return (self.cleaned_data.get("source") or "").strip() or DEFAULT_SOURCE
+        # Blank means "detect the platform from the headers" (the importer falls back to DEFAULT_SOURCE).
+        return (self.cleaned_data.get("source") or "").strip()
 
     def clean_column_mapping(self) -> dict[str, str]:
         try:
@@ -83,7 +84,7 @@ class ImportForm(forms.Form):
             return cleaned
         try:
             with _upload_path(upload) as path:
-                import_preflight(path=path, column_mapping=cleaned["column_mapping"])
+                import_preflight(path=path, column_mapping=cleaned["column_mapping"], source=cleaned.get("source"))
         except ImportFileError as exc:
             self.add_error("file", str(exc))
         return cleaned

@@ -22,6 +22,15 @@ page (through the ``feedback.run_import`` task):
   "物流太慢了"); the result carries a warning when the file has no id column.
 * An unknown SKU is not an error: the ticket is saved without a product and the
   row gets a warning (the rule of ``ticket_validate``).
+* No complaint is lost to one bad field: an unreadable date keeps the row, dated
+  at import, with a row warning; an unknown channel keeps the row on the
+  preset's default channel with a row warning that quotes the raw value. Only a
+  row without any text (or with too long a text) fails.
+* Ids a spreadsheet has mangled (``2.69014E+17``, number cells of more than 15
+  digits) are never used to deduplicate or stored as if exact: the row is
+  imported without an external id (an order number is kept with a leading
+  ``≈``), and one warning per file and column gives the count and the rows.
+* Summary rows (合计, 总计 ...) are skipped and counted apart, not as failures.
 """
 from __future__ import annotations
 
@@ -45,7 +54,7 @@ from feedback.models import Channel, ImportJob, Product
 from feedback.services import TicketInput, TicketValidationError, ticket_validate, tickets_bulk_create
 
 from . import columns as cols
-from .readers import ImportFileError, table_open
+from .readers import ImportFileError, Table, table_open
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +64,9 @@ BATCH_SIZE = 1000
 MAX_LISTED_ERRORS = 1000
 MAX_LISTED_WARNINGS = 1000
 VALUE_PREVIEW_CHARS = 80
+# Marks an order number whose digits a spreadsheet has rounded away.
+INEXACT_MARK = "≈"
+ROWS_QUOTED = 10
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -84,6 +96,11 @@ class ImportResult:
     expected_total: int | None = None  # estimate for a progress bar; None if unknown
     format: str = ""
     encoding: str | None = None
+    sheet: str | None = None
+    source: str = ""  # the id namespace the tickets were saved under
+    preset: str | None = None  # the platform preset used (named or detected)
+    preset_detected: bool = False
+    summary_rows: int = 0  # 合计/总计 lines skipped, not counted as rows
 
     def error_add(self, entry: dict[str, Any]) -> None:
         if len(self.errors) < MAX_LISTED_ERRORS:
@@ -124,6 +141,7 @@ class _PendingRow:
     data: TicketInput
     errors: dict[str, tuple[str, str | None]]  # field -> (message, offending value)
     raw: dict[str, str]
+    notes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (field, warning, value) if saved
 
 
 class _Importer:
@@ -141,6 +159,10 @@ class _Importer:
         self.progress = progress
         self.tz = ZoneInfo(settings.TIME_ZONE)
         self.index = plan.columns
+        self.default_channel = plan.preset.channel if plan.preset else Channel.CHAT
+        # field -> (rows, first raw value) of ids a spreadsheet rounded
+        self.inexact: dict[str, tuple[list[int], str]] = {}
+        self.inexact_counts: dict[str, int] = {}
         self.products: dict[str, Product | None] = {}
         self.seen_ids: set[str] = set()
         self.pending: list[_PendingRow] = []
@@ -152,37 +174,87 @@ class _Importer:
             return None
         return cells[index]
 
+    def _inexact(self, name: str, row_number: int, raw: str) -> None:
+        rows, first = self.inexact.setdefault(name, ([], raw))
+        if len(rows) < ROWS_QUOTED:
+            rows.append(row_number)
+        self.inexact_counts[name] = self.inexact_counts.get(name, 0) + 1
+
     def row_add(self, row_number: int, cells: list[Any]) -> None:
         self.result.total += 1
         errors: dict[str, tuple[str, str | None]] = {}
+        notes: list[tuple[str, str, str | None]] = []
         raw_channel = self._cell(cells, "channel")
-        try:
-            channel = cols.channel_parse(raw_channel)
-        except ValueError as exc:
-            errors["channel"] = (str(exc), cols.cell_text(raw_channel))
-            channel = Channel.CHAT  # placeholder so validation does not report the channel twice
+        if not cols.cell_text(raw_channel).strip():
+            channel = self.default_channel
+        else:
+            try:
+                channel = cols.channel_parse(raw_channel)
+            except ValueError:
+                channel = self.default_channel
+                notes.append(("channel", (
+                    f"未知渠道「{cols.cell_text(raw_channel).strip()[:40]}」：工单已导入，渠道记为"
+                    f"「{Channel(channel).label}」，原值见此处 (unknown channel: the ticket was imported "
+                    f"on the '{channel}' channel; the raw value is kept here)"
+                ), cols.cell_text(raw_channel)))
         raw_date = self._cell(cells, "received_at")
         try:
             received_at = cols.datetime_parse(raw_date, tz=self.tz)
-        except ValueError as exc:
-            errors["received_at"] = (str(exc), cols.cell_text(raw_date))
+        except ValueError:
             received_at = None
-        raw = {
-            name: cols.cell_text(self._cell(cells, name)).strip()
-            for name in ("external_id", "sku", "order_number")
-        }
+            notes.append(("received_at", (
+                f"无法识别的日期「{cols.cell_text(raw_date).strip()[:40]}」：工单已导入，时间记为导入时刻 "
+                f"(unreadable date: the ticket was imported, dated at the moment of import)"
+            ), cols.cell_text(raw_date)))
+        raw: dict[str, str] = {}
+        exact: dict[str, bool] = {}
+        for name in ("external_id", "order_number"):
+            raw[name], exact[name] = cols.id_clean(self._cell(cells, name))
+            if raw[name] and not exact[name]:
+                self._inexact(name, row_number, raw[name])
+        raw["sku"], _ = cols.id_clean(self._cell(cells, "sku"))
+        # A rounded id would merge different complaints into one: keep the row, drop the id.
+        external_id = raw["external_id"] if exact["external_id"] else ""
+        order_number = raw["order_number"] if exact["order_number"] else INEXACT_MARK + raw["order_number"]
+        text = cols.text_combine([(self.plan.headers[i], cells[i] if i < len(cells) else None) for i in self.plan.text_columns])
         data = TicketInput(
-            text=cols.cell_text(self._cell(cells, "text")),
+            text=text,
             channel=channel,
             sku=raw["sku"],
-            order_number=raw["order_number"],
+            order_number=order_number,
             external_source=self.source,
-            external_id=raw["external_id"] or None,
+            external_id=external_id or None,
             received_at=received_at,
         )
-        self.pending.append(_PendingRow(row=row_number, data=data, errors=errors, raw=raw))
+        self.pending.append(_PendingRow(row=row_number, data=data, errors=errors, raw=raw, notes=notes))
         if len(self.pending) >= self.batch_size:
             self.flush()
+
+    def inexact_warnings(self) -> list[str]:
+        """One warning per column whose ids a spreadsheet rounded: the count, the rows, an example."""
+        messages = []
+        for name, (rows, example) in self.inexact.items():
+            count = self.inexact_counts[name]
+            column = self.plan.column_name(name)
+            quoted = "、".join(str(r) for r in rows) + ("…" if count > len(rows) else "")
+            if name == "external_id":
+                consequence = (
+                    "这些行已导入，但没有保存工单号、不参与去重（重新导入修正后的文件会再导入一次这些行）",
+                    "the rows were imported without an external id and are not deduplicated "
+                    "(importing a corrected file imports them again)",
+                )
+            else:
+                consequence = (
+                    f"这些行已导入，订单号按原样保存并加上「{INEXACT_MARK}」标记",
+                    f"the rows were imported and the order number kept as shown, marked '{INEXACT_MARK}'",
+                )
+            messages.append(
+                f"「{column}」列有 {count} 行的编号被表格软件改成了科学计数法或超过 15 位的数字（如「{example}」，"
+                f"第 {quoted} 行），末几位已丢失：{consequence[0]}。请在导出或 Excel 中把该列设为文本后重新导出 "
+                f"(column '{column}': {count} ids lost digits in a spreadsheet, e.g. '{example}'; {consequence[1]}; "
+                f"format the column as text and export again)"
+            )
+        return messages
 
     def _products_prefetch(self) -> None:
         wanted = {p.data.sku for p in self.pending if p.data.sku and p.data.sku not in self.products}
@@ -226,6 +298,8 @@ class _Importer:
                 failed += 1
                 for name, (message, value) in row_errors.items():
                     errors.append(self._issue(pending.row, name, message, value))
+                for name, message, value in pending.notes:
+                    warnings.append(self._issue(pending.row, name, message, value))
                 continue
             external_id = pending.data.external_id
             if external_id:
@@ -240,6 +314,8 @@ class _Importer:
                 batch_ids.add(external_id)
             for message in pending.data.warnings:
                 warnings.append(self._issue(pending.row, "sku", message, pending.data.sku))
+            for name, message, value in pending.notes:
+                warnings.append(self._issue(pending.row, name, message, value))
             items.append(pending.data)
 
         for attempt in (1, 2):
@@ -293,34 +369,64 @@ class _Importer:
         job.save(update_fields=fields)
 
 
+def source_resolve(source: str | None) -> tuple[str, cols.Preset | None]:
+    """(id namespace, preset) for a --source value; empty means "detect from the headers"."""
+    source = (source or "").strip()[:40]
+    return source, cols.preset_get(source)
+
+
+@contextmanager
+def _table_with_plan(
+    *, path: str | Path, preset: cols.Preset | None, column_mapping: dict[str, str] | None, sheet: str | None
+) -> Iterator[tuple[Table, cols.ColumnPlan, Iterator[tuple[int, list[Any]]]]]:
+    """Open the file (choosing the workbook sheet that looks like tickets) and find its header."""
+
+    def scorer(head: list[tuple[int, list[Any]]]) -> tuple[int, int]:
+        return cols.header_score(head, preset=preset)
+
+    with table_open(path, sheet_name=sheet, sheet_scorer=scorer) as table:
+        plan, rows = cols.header_find(iter(table.rows), mapping=column_mapping, preset=preset)
+        yield table, plan, rows
+
+
 def import_file(
     *,
     path: str | Path,
-    source: str = DEFAULT_SOURCE,
+    source: str | None = None,
     column_mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
     filed_by=None,
     progress: ProgressCallback | None = None,
     job: ImportJob | None = None,
     enqueue: bool = True,
     batch_size: int | None = None,
 ) -> ImportResult:
-    """Import every row of a CSV or XLSX file as tickets from ``source``; return what happened.
+    """Import every row of a CSV or XLSX file as tickets; return what happened.
+
+    ``source`` is the id namespace and, when it names a platform preset (taobao,
+    jd, pdd, douyin, kuaishou), the column preset too. Without it the platform is
+    detected from the headers and its name becomes the namespace (``import`` if
+    none is recognised). ``sheet`` names the workbook sheet; by default the sheet
+    whose header looks most like tickets is used.
 
     Raises ImportFileError when the file cannot be read at all; rows imported
     before a failure part-way through (a damaged XLSX) stay saved. With ``job``,
     the job's progress fields are saved after every batch. With ``enqueue``,
     new tickets are sent to triage after their batch commits.
     """
-    source = (source or DEFAULT_SOURCE).strip()[:40] or DEFAULT_SOURCE
+    source, preset = source_resolve(source)
     batch_size = batch_size or BATCH_SIZE
-    with table_open(path) as table:
-        result = ImportResult(format=table.format, encoding=table.encoding)
-        rows: Iterator[tuple[int, list[Any]]] = iter(table.rows)
-        plan = cols.header_find(rows, mapping=column_mapping)
+    with _table_with_plan(path=path, preset=preset, column_mapping=column_mapping, sheet=sheet) as (table, plan, rows):
+        if not source:
+            source = plan.preset.name if plan.preset else DEFAULT_SOURCE
+        result = ImportResult(
+            format=table.format, encoding=table.encoding, sheet=table.sheet_name, source=source,
+            preset=plan.preset.name if plan.preset else None, preset_detected=plan.detected,
+        )
         if table.estimated_rows is not None:
-            result.expected_total = max(0, table.estimated_rows - plan.header_row)
+            result.expected_total = max(0, table.estimated_rows - plan.header_row - plan.header_rows + 1)
         for message in [*table.warnings, *plan.warnings]:
-            result.warning_add({"row": None, "column": "", "field": "", "message": message, "value": None})
+            result.warning_add(_file_note(message))
         importer = _Importer(
             plan=plan, source=source, filed_by=filed_by, enqueue=enqueue, batch_size=batch_size,
             result=result, job=job, progress=progress,
@@ -329,9 +435,13 @@ def import_file(
             importer._job_save()
         if progress:
             progress(result)
+        summary_rows: list[int] = []
         try:
             for row_number, cells in rows:
                 if cols.row_is_blank(cells):
+                    continue
+                if cols.row_is_summary(cells):
+                    summary_rows.append(row_number)
                     continue
                 importer.row_add(row_number, cells)
         except ImportFileError:
@@ -339,6 +449,15 @@ def import_file(
             importer.flush()
             raise
         importer.flush()
+    result.summary_rows = len(summary_rows)
+    if summary_rows:
+        listed = "、".join(str(r) for r in summary_rows[:ROWS_QUOTED])
+        result.warning_add(_file_note(
+            f"跳过了 {len(summary_rows)} 行合计/总计行（第 {listed} 行），不算失败 "
+            f"(skipped {len(summary_rows)} total rows: {listed}; not counted as failures)"
+        ))
+    for message in importer.inexact_warnings():
+        result.warning_add(_file_note(message))
     result.expected_total = result.total
     if job is not None:
         importer._saved_lengths = (-1, -1, "")
@@ -350,13 +469,20 @@ def import_file(
     return result
 
 
-def import_preflight(*, path: str | Path, column_mapping: dict[str, str] | None = None) -> cols.ColumnPlan:
+def _file_note(message: str) -> dict[str, Any]:
+    return {"row": None, "column": "", "field": "", "message": message, "value": None}
+
+
+def import_preflight(
+    *, path: str | Path, column_mapping: dict[str, str] | None = None, source: str | None = None, sheet: str | None = None
+) -> cols.ColumnPlan:
     """Open the file and find its header, so an upload form can refuse an unreadable file at once.
 
     Raises ImportFileError exactly as ``import_file`` would before its first row.
     """
-    with table_open(path) as table:
-        return cols.header_find(iter(table.rows), mapping=column_mapping)
+    _, preset = source_resolve(source)
+    with _table_with_plan(path=path, preset=preset, column_mapping=column_mapping, sheet=sheet) as (_, plan, _rows):
+        return plan
 
 
 def import_job_create(*, upload, source: str, column_mapping: dict[str, str], created_by) -> ImportJob:
@@ -368,7 +494,7 @@ def import_job_create(*, upload, source: str, column_mapping: dict[str, str], cr
     with transaction.atomic():
         job = ImportJob(
             original_name=os.path.basename(upload.name)[:255],
-            source=(source or DEFAULT_SOURCE).strip()[:40],
+            source=(source or "").strip()[:40],
             column_mapping=column_mapping or {},
             created_by=created_by,
         )
@@ -433,7 +559,7 @@ def import_job_run(*, job_id: int) -> ImportResult | None:
         with _local_path(job.file) as path:
             result = import_file(
                 path=path,
-                source=job.source or DEFAULT_SOURCE,
+                source=job.source,
                 column_mapping=job.column_mapping or None,
                 filed_by=job.created_by,
                 job=job,
@@ -449,5 +575,8 @@ def import_job_run(*, job_id: int) -> ImportResult | None:
             message=f"导入意外中断，已导入的行已保存 (the import stopped unexpectedly; rows already imported are kept): {type(exc).__name__}",
         )
         raise
+    if job.source != result.source:
+        job.source = result.source
+        job.save(update_fields=["source"])
     _job_finish(job, status=ImportJob.Status.DONE, message=result.note)
     return result
