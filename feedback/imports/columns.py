@@ -152,45 +152,83 @@ def preset_get(name: str | None) -> Preset | None:
     return presets_load().get(name.strip().casefold())
 
 
-@lru_cache(maxsize=16)
-def _alias_rank(preset_name: str | None) -> dict[str, tuple[str, int]]:
-    """{header key: (field, rank)}: the preset's headers first, then the generic aliases."""
-    ranks: dict[str, tuple[str, int]] = {}
-    preset = preset_get(preset_name)
-    if preset is not None:
-        for name, aliases in preset.aliases.items():
-            for rank, alias in enumerate(aliases):
-                ranks.setdefault(header_normalise(alias), (name, rank))
-    for name, aliases in HEADER_ALIASES.items():
-        for rank, alias in enumerate(aliases):
-            ranks.setdefault(header_normalise(alias), (name, 100 + rank))
-    return ranks
+@dataclass(frozen=True)
+class Schema:
+    """What one kind of import reads: its fields, their header aliases, which are required.
 
+    Tickets, products and daily sales are three schemas over the same readers,
+    header finding, column mapping and row reporting.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    labels: dict[str, str] = field(compare=False, hash=False)
+    aliases: dict[str, tuple[str, ...]] = field(compare=False, hash=False)
+    required: tuple[str, ...] = ()
+    combined: frozenset[str] = frozenset()  # fields that take every matching column, combined (ticket text)
+    presets: bool = False  # whether platform presets apply
+
+    def missing_message(self, missing: Sequence[str], headers: Sequence[str]) -> str:
+        wanted = "、".join(self.labels.get(name, name) for name in missing)
+        english = ", ".join(missing)
+        return (
+            f"找不到必需的列：{wanted}；文件的列：{_listing(headers)}；可用列映射指定，例如 商品编号=sku "
+            f"(required columns not found: {english}; map them, e.g. 商品编号=sku)"
+        )
+
+
+_RANKS: dict[tuple[str, str | None], dict[str, tuple[str, int]]] = {}
+
+
+def _alias_rank(schema: Schema, preset_name: str | None = None) -> dict[str, tuple[str, int]]:
+    """{header key: (field, rank)}: the preset's headers first, then the schema's aliases."""
+    key = (schema.name, preset_name)
+    if key not in _RANKS:
+        ranks: dict[str, tuple[str, int]] = {}
+        preset = preset_get(preset_name) if schema.presets else None
+        if preset is not None:
+            for name, aliases in preset.aliases.items():
+                for rank, alias in enumerate(aliases):
+                    ranks.setdefault(header_normalise(alias), (name, rank))
+        for name, aliases in schema.aliases.items():
+            for rank, alias in enumerate(aliases):
+                ranks.setdefault(header_normalise(alias), (name, 100 + rank))
+        _RANKS[key] = ranks
+    return _RANKS[key]
+
+
+TICKETS = Schema(
+    name="tickets", fields=FIELDS, labels=FIELD_LABELS, aliases=HEADER_ALIASES, required=("text",),
+    combined=frozenset({"text"}), presets=True,
+)
 
 _CHANNEL_BY_KEY: dict[str, str] = {}
 for _channel, _aliases in CHANNEL_ALIASES.items():
     for _alias in (*_aliases, str(_channel.label)):
         _CHANNEL_BY_KEY[header_normalise(_alias)] = str(_channel)
 
-_FIELD_BY_NAME: dict[str, str] = {header_normalise(f): f for f in FIELDS}
-_FIELD_BY_NAME.update({header_normalise(label): f for f, label in FIELD_LABELS.items()})
-_FIELD_BY_NAME.update({key: f for key, (f, _) in _alias_rank(None).items()})
-for _ignored in (IGNORE, "忽略", "-", "skip", "none"):
-    _FIELD_BY_NAME[header_normalise(_ignored)] = IGNORE
-_FIELD_BY_NAME[""] = IGNORE
+_IGNORED_NAMES = (IGNORE, "忽略", "-", "skip", "none")
 
 
-def field_name_resolve(value: str) -> str:
+def field_name_resolve(value: str, *, schema: Schema = TICKETS) -> str:
     """Turn a field named in a column mapping (``text``, ``内容``, ``ignore`` ...) into a field; raise ValueError."""
     key = header_normalise(value)
-    if key in _FIELD_BY_NAME and (key or value == ""):
-        return _FIELD_BY_NAME[key]
+    if key:
+        if key in {header_normalise(name) for name in _IGNORED_NAMES}:
+            return IGNORE
+        for name in schema.fields:
+            if key in (header_normalise(name), header_normalise(schema.labels.get(name, name))):
+                return name
+        ranks = _alias_rank(schema)
+        if key in ranks:
+            return ranks[key][0]
     raise ValueError(
-        f"未知字段 '{value}'，可用：{', '.join(FIELDS)} 或 ignore (unknown field; use one of {', '.join(FIELDS)}, ignore)"
+        f"未知字段 '{value}'，可用：{', '.join(schema.fields)} 或 ignore "
+        f"(unknown field; use one of {', '.join(schema.fields)}, ignore)"
     )
 
 
-def column_mapping_parse(text: str) -> dict[str, str]:
+def column_mapping_parse(text: str, *, schema: Schema = TICKETS) -> dict[str, str]:
     """Parse ``列名=字段`` lines (one per line) into {column header: field}; raise ValueError naming the line."""
     mapping: dict[str, str] = {}
     for number, raw in enumerate((text or "").splitlines(), start=1):
@@ -207,7 +245,7 @@ def column_mapping_parse(text: str) -> dict[str, str]:
         if not target.strip():
             raise ValueError(f"第 {number} 行缺少字段 (line {number}: field is empty)")
         try:
-            mapping[column] = field_name_resolve(target)
+            mapping[column] = field_name_resolve(target, schema=schema)
         except ValueError as exc:
             raise ValueError(f"第 {number} 行：{exc} (line {number})") from None
     return mapping
@@ -222,26 +260,33 @@ class ColumnPlan:
 
     header_row: int
     headers: list[str]
-    columns: dict[str, int]  # field -> 0-based column index (for text: the first text column)
-    text_columns: list[int] = field(default_factory=list)  # every column combined into the text, in order
+    columns: dict[str, int]  # field -> 0-based column index (for a combined field: its first column)
+    combined: dict[str, list[int]] = field(default_factory=dict)  # combined field -> every column, in order
+    schema: Schema | None = None
     preset: Preset | None = None
     detected: bool = False  # the preset was detected from the headers, not named by the user
     header_rows: int = 1  # 2 for a two-row (merged) header
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def text_columns(self) -> list[int]:
+        return self.combined.get("text", [])
+
     def column_name(self, field_name: str) -> str:
         """The header the user sees for a field, or the field's Chinese label if it has no column."""
-        if field_name == "text" and len(self.text_columns) > 1:
-            return "+".join(self.headers[i] or f"第 {i + 1} 列" for i in self.text_columns)
+        several = self.combined.get(field_name, [])
+        if len(several) > 1:
+            return "+".join(self.headers[i] or f"第 {i + 1} 列" for i in several)
         index = self.columns.get(field_name)
-        if index is None:
-            return FIELD_LABELS.get(field_name, field_name)
+        if index is None or index >= len(self.headers):
+            labels = self.schema.labels if self.schema else FIELD_LABELS
+            return labels.get(field_name, field_name)
         return self.headers[index] or f"第 {index + 1} 列"
 
     @property
     def score(self) -> tuple[int, int]:
         """How header-like the row is: fields found, then columns recognised."""
-        return len(self.columns), len(self.text_columns)
+        return len(self.columns), sum(len(c) for c in self.combined.values())
 
 
 def _preset_detect(keys: Sequence[str]) -> tuple[Preset | None, list[Preset]]:
@@ -265,13 +310,16 @@ def columns_resolve(
     mapping: dict[str, str] | None = None,
     preset: Preset | None = None,
     detect: bool = True,
+    schema: Schema = TICKETS,
 ) -> ColumnPlan:
-    """Decide which column fills which field; raise ImportFileError if there is no text column."""
+    """Decide which column fills which field; raise ImportFileError if a required field has no column."""
     headers = [cell_text(cell).strip(_STRIP) for cell in header_cells]
     keys = [header_normalise(h) for h in headers]
     detected = False
     tied: list[Preset] = []
-    if preset is None and detect:
+    if not schema.presets:
+        preset = None
+    elif preset is None and detect:
         preset, tied = _preset_detect(keys)
         detected = preset is not None
     explicit: dict[int, str] = {}
@@ -282,33 +330,33 @@ def columns_resolve(
                 f"列映射中的列「{column}」不在文件中；文件的列：{_listing(headers)} "
                 f"(mapped column '{column}' is not in the file)"
             )
-        explicit[keys.index(key)] = field_name_resolve(target)
+        explicit[keys.index(key)] = field_name_resolve(target, schema=schema)
 
     columns: dict[str, int] = {}
-    text_columns: list[int] = []
+    combined: dict[str, list[int]] = {}
     for index, target in sorted(explicit.items()):
         if target == IGNORE:
             continue
-        if target == "text":
-            text_columns.append(index)
+        if target in schema.combined:
+            combined.setdefault(target, []).append(index)
             continue
         if target in columns:
             raise ImportFileError(
                 f"列映射把「{headers[columns[target]]}」和「{headers[index]}」都映射到了 {target}，只能选一列 "
-                f"(two columns are mapped to {target}; only text may take several)"
+                f"(two columns are mapped to {target}; only {', '.join(sorted(schema.combined)) or 'none'} may take several)"
             )
         columns[target] = index
 
-    ranks = _alias_rank(preset.name if preset else None)
+    ranks = _alias_rank(schema, preset.name if preset else None)
     best: dict[str, tuple[int, int]] = {}  # field -> (rank, index)
-    text_found: list[tuple[int, int]] = []
+    found: dict[str, list[tuple[int, int]]] = {}  # combined field -> [(rank, index)]
     for index, key in enumerate(keys):
         if index in explicit or key not in ranks:
             continue
         target, rank = ranks[key]
-        if target == "text":
-            if not any(explicit.get(i) == "text" for i in explicit):
-                text_found.append((rank, index))
+        if target in schema.combined:
+            if target not in combined:  # a mapping that names the field's columns overrides the aliases
+                found.setdefault(target, []).append((rank, index))
             continue
         if target in columns:
             continue
@@ -316,18 +364,22 @@ def columns_resolve(
             best[target] = (rank, index)
     for target, (_, index) in best.items():
         columns[target] = index
-    if not text_columns:
-        # Keep the order of the alias list (note, then reason, then explanation), not of the file.
-        text_columns = [index for _, index in sorted(text_found)]
-    if not text_columns:
-        raise ImportFileError(
-            f"找不到内容列（可用列名：内容、买家留言、问题描述、退款原因、退款说明、投诉内容、评价内容、text、content），"
-            f"文件的列：{_listing(headers)}；可用列映射指定，例如 评价正文=text "
-            f"(no text column found; headers in the file: {_listing(headers)}; map one, e.g. 评价正文=text)"
-        )
-    columns["text"] = text_columns[0]
+    for target, pairs in found.items():
+        # The order of the alias list (note, then reason, then explanation), not of the file.
+        combined[target] = [index for _, index in sorted(pairs)]
+    for target, indexes in combined.items():
+        columns[target] = indexes[0]
+    missing = [name for name in schema.required if name not in columns]
+    if missing:
+        if schema is TICKETS:
+            raise ImportFileError(
+                f"找不到内容列（可用列名：内容、买家留言、问题描述、退款原因、退款说明、投诉内容、评价内容、text、content），"
+                f"文件的列：{_listing(headers)}；可用列映射指定，例如 评价正文=text "
+                f"(no text column found; headers in the file: {_listing(headers)}; map one, e.g. 评价正文=text)"
+            )
+        raise ImportFileError(schema.missing_message(missing, headers))
     plan = ColumnPlan(
-        header_row=header_row, headers=headers, columns=columns, text_columns=text_columns,
+        header_row=header_row, headers=headers, columns=columns, combined=combined, schema=schema,
         preset=preset, detected=detected,
     )
     if detected:
@@ -337,29 +389,32 @@ def columns_resolve(
             f"按平台格式识别：{preset.label}（--source {preset.name}）{also} "
             f"(detected the {preset.label_en} format from the headers; pass --source to choose another)"
         )
-    if len(text_columns) > 1:
-        names = "、".join(f"「{headers[i]}」" for i in text_columns)
-        plan.warnings.append(f"投诉内容由这些列合并而成：{names} (the complaint text combines these columns)")
+    for target, indexes in combined.items():
+        if len(indexes) > 1:
+            names = "、".join(f"「{headers[i]}」" for i in indexes)
+            label = schema.labels.get(target, target)
+            plan.warnings.append(f"{label}由这些列合并而成：{names} ({target} combines these columns)")
     duplicated = sorted({h for i, h in enumerate(headers) if h and keys.count(keys[i]) > 1})
     if duplicated:
         plan.warnings.append(
             f"表头有重名的列：{_listing(duplicated)}，只用了每组中最先识别的一列（内容列全部合并） "
             f"(duplicate header names; the first recognised column of each is used, text columns are all combined)"
         )
-    used = set(columns.values()) | set(text_columns) | set(explicit)
+    used = set(columns.values()) | {i for indexes in combined.values() for i in indexes} | set(explicit)
     unused = [h for i, h in enumerate(headers) if i not in used and h]
     if unused:
         plan.warnings.append(f"这些列未导入：{_listing(unused)} (columns not imported)")
-    if "external_id" not in columns:
-        plan.warnings.append(
-            "文件没有工单号列：无法去重，重复导入同一文件会产生重复工单 "
-            "(no external id column: rows cannot be deduplicated, importing this file again creates duplicates)"
-        )
-    if "received_at" not in columns:
-        plan.warnings.append(
-            "文件没有时间列（如 申请时间、创建时间）：所有工单的时间记为导入时刻 "
-            "(no date column: every ticket is dated at the moment of import)"
-        )
+    if schema is TICKETS:
+        if "external_id" not in columns:
+            plan.warnings.append(
+                "文件没有工单号列：无法去重，重复导入同一文件会产生重复工单 "
+                "(no external id column: rows cannot be deduplicated, importing this file again creates duplicates)"
+            )
+        if "received_at" not in columns:
+            plan.warnings.append(
+                "文件没有时间列（如 申请时间、创建时间）：所有工单的时间记为导入时刻 "
+                "(no date column: every ticket is dated at the moment of import)"
+            )
     return plan
 
 
@@ -380,14 +435,15 @@ def header_find(
     mapping: dict[str, str] | None = None,
     preset: Preset | None = None,
     detect: bool = True,
+    schema: Schema = TICKETS,
 ) -> tuple[ColumnPlan, Iterator[tuple[int, list[Any]]]]:
     """Find the header among the first non-empty rows; return its plan and the rows after it.
 
     Title lines and blank lines above the header are skipped. Each candidate is
     tried as a one-row header and, with the row below it, as a two-row (merged)
     header; the candidate that recognises the most fields wins, the earlier and
-    the one-row reading on a tie. If none has a text column, the error names the
-    headers of the first non-empty row.
+    the one-row reading on a tie. If none has the schema's required columns, the
+    error names the headers of the first non-empty row.
     """
     buffered: list[tuple[int, list[Any]]] = []
     non_blank: list[int] = []  # indexes into buffered
@@ -409,7 +465,9 @@ def header_find(
             candidates.append((_merge_header_rows(cells, buffered[index + 1][1]), index + 1, 2))
         for header_cells, last_index, height in candidates:
             try:
-                plan = columns_resolve(header_cells, header_row=row_number, mapping=mapping, preset=preset, detect=detect)
+                plan = columns_resolve(
+                    header_cells, header_row=row_number, mapping=mapping, preset=preset, detect=detect, schema=schema,
+                )
             except ImportFileError as exc:
                 if height == 1:
                     first_error = first_error or exc
@@ -430,10 +488,13 @@ def header_find(
     return plan, chain(buffered[last_index + 1:], rows)
 
 
-def header_score(rows: Iterable[tuple[int, list[Any]]], *, preset: Preset | None = None) -> tuple[int, int]:
-    """How ticket-like the header in these first rows is ((0, 0) if there is none); picks a workbook's sheet."""
+def header_score(
+    rows: Iterable[tuple[int, list[Any]]], *, preset: Preset | None = None, schema: Schema = TICKETS,
+    mapping: dict[str, str] | None = None,
+) -> tuple[int, int]:
+    """How well the header in these first rows fits the schema ((0, 0) if not at all); picks a workbook's sheet."""
     try:
-        plan, _ = header_find(iter(rows), preset=preset)
+        plan, _ = header_find(iter(rows), preset=preset, schema=schema, mapping=mapping)
     except ImportFileError:
         return (0, 0)
     return plan.score

@@ -36,10 +36,7 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,26 +44,31 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from feedback.masking import mask_phone_numbers
 from feedback.models import Channel, ImportJob, Product
 from feedback.services import TicketInput, TicketValidationError, ticket_validate, tickets_bulk_create
 
 from . import columns as cols
-from .readers import ImportFileError, Table, table_open
+from .framework import (
+    ROWS_QUOTED,
+    ImportReport,
+    data_rows,
+    job_claim,
+    job_enqueue,
+    job_finish,
+    job_run,
+    table_with_plan,
+)
+from .readers import ImportFileError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "import"
 BATCH_SIZE = 1000
-# Caps on what is kept per job, so a file of 100,000 bad rows cannot bloat the ImportJob row.
-MAX_LISTED_ERRORS = 1000
-MAX_LISTED_WARNINGS = 1000
 VALUE_PREVIEW_CHARS = 80
 # Marks an order number whose digits a spreadsheet has rounded away.
 INEXACT_MARK = "≈"
-ROWS_QUOTED = 10
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -80,56 +82,14 @@ __all__ = [
 
 
 @dataclass
-class ImportResult:
-    """What an import did. ``errors`` and ``warnings`` are capped lists of dicts
-    ``{"row", "column", "field", "message", "value"}`` (``row`` is None for a note
-    about the whole file); ``*_omitted`` count what the caps left out."""
+class ImportResult(ImportReport):
+    """What a ticket import did (see ImportReport for the shared counters and row reports)."""
 
-    total: int = 0  # data rows read so far (blank rows are not counted)
     imported: int = 0
     duplicates: int = 0
-    failed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    errors_omitted: int = 0
-    warnings_omitted: int = 0
-    expected_total: int | None = None  # estimate for a progress bar; None if unknown
-    format: str = ""
-    encoding: str | None = None
-    sheet: str | None = None
     source: str = ""  # the id namespace the tickets were saved under
     preset: str | None = None  # the platform preset used (named or detected)
     preset_detected: bool = False
-    summary_rows: int = 0  # 合计/总计 lines skipped, not counted as rows
-
-    def error_add(self, entry: dict[str, Any]) -> None:
-        if len(self.errors) < MAX_LISTED_ERRORS:
-            self.errors.append(entry)
-        else:
-            self.errors_omitted += 1
-
-    def warning_add(self, entry: dict[str, Any]) -> None:
-        if len(self.warnings) < MAX_LISTED_WARNINGS:
-            self.warnings.append(entry)
-        else:
-            self.warnings_omitted += 1
-
-    @property
-    def note(self) -> str:
-        """A line saying what the caps left out, or ""."""
-        parts = []
-        if self.errors_omitted:
-            parts.append(f"仅列出前 {MAX_LISTED_ERRORS} 条错误，另有 {self.errors_omitted} 条未列出")
-        if self.warnings_omitted:
-            parts.append(f"仅列出前 {MAX_LISTED_WARNINGS} 条提示，另有 {self.warnings_omitted} 条未列出")
-        if not parts:
-            return ""
-        english = []
-        if self.errors_omitted:
-            english.append(f"{self.errors_omitted} more errors not listed")
-        if self.warnings_omitted:
-            english.append(f"{self.warnings_omitted} more warnings not listed")
-        return "；".join(parts) + f" ({'; '.join(english)})"
 
 
 ProgressCallback = Callable[[ImportResult], None]
@@ -375,20 +335,6 @@ def source_resolve(source: str | None) -> tuple[str, cols.Preset | None]:
     return source, cols.preset_get(source)
 
 
-@contextmanager
-def _table_with_plan(
-    *, path: str | Path, preset: cols.Preset | None, column_mapping: dict[str, str] | None, sheet: str | None
-) -> Iterator[tuple[Table, cols.ColumnPlan, Iterator[tuple[int, list[Any]]]]]:
-    """Open the file (choosing the workbook sheet that looks like tickets) and find its header."""
-
-    def scorer(head: list[tuple[int, list[Any]]]) -> tuple[int, int]:
-        return cols.header_score(head, preset=preset)
-
-    with table_open(path, sheet_name=sheet, sheet_scorer=scorer) as table:
-        plan, rows = cols.header_find(iter(table.rows), mapping=column_mapping, preset=preset)
-        yield table, plan, rows
-
-
 def import_file(
     *,
     path: str | Path,
@@ -416,48 +362,29 @@ def import_file(
     """
     source, preset = source_resolve(source)
     batch_size = batch_size or BATCH_SIZE
-    with _table_with_plan(path=path, preset=preset, column_mapping=column_mapping, sheet=sheet) as (table, plan, rows):
-        if not source:
-            source = plan.preset.name if plan.preset else DEFAULT_SOURCE
-        result = ImportResult(
-            format=table.format, encoding=table.encoding, sheet=table.sheet_name, source=source,
-            preset=plan.preset.name if plan.preset else None, preset_detected=plan.detected,
-        )
-        if table.estimated_rows is not None:
-            result.expected_total = max(0, table.estimated_rows - plan.header_row - plan.header_rows + 1)
-        for message in [*table.warnings, *plan.warnings]:
-            result.warning_add(_file_note(message))
+    result = ImportResult()
+    with table_with_plan(path=path, report=result, mapping=column_mapping, preset=preset, sheet=sheet) as (_, plan, rows):
+        result.source = source or (plan.preset.name if plan.preset else DEFAULT_SOURCE)
+        result.preset = plan.preset.name if plan.preset else None
+        result.preset_detected = plan.detected
         importer = _Importer(
-            plan=plan, source=source, filed_by=filed_by, enqueue=enqueue, batch_size=batch_size,
+            plan=plan, source=result.source, filed_by=filed_by, enqueue=enqueue, batch_size=batch_size,
             result=result, job=job, progress=progress,
         )
         if job is not None:
             importer._job_save()
         if progress:
             progress(result)
-        summary_rows: list[int] = []
         try:
-            for row_number, cells in rows:
-                if cols.row_is_blank(cells):
-                    continue
-                if cols.row_is_summary(cells):
-                    summary_rows.append(row_number)
-                    continue
+            for row_number, cells in data_rows(rows, result):
                 importer.row_add(row_number, cells)
         except ImportFileError:
             # The file broke part-way (a truncated XLSX): keep the good rows read before the break.
             importer.flush()
             raise
         importer.flush()
-    result.summary_rows = len(summary_rows)
-    if summary_rows:
-        listed = "、".join(str(r) for r in summary_rows[:ROWS_QUOTED])
-        result.warning_add(_file_note(
-            f"跳过了 {len(summary_rows)} 行合计/总计行（第 {listed} 行），不算失败 "
-            f"(skipped {len(summary_rows)} total rows: {listed}; not counted as failures)"
-        ))
     for message in importer.inexact_warnings():
-        result.warning_add(_file_note(message))
+        result.file_warning_add(message)
     result.expected_total = result.total
     if job is not None:
         importer._saved_lengths = (-1, -1, "")
@@ -469,10 +396,6 @@ def import_file(
     return result
 
 
-def _file_note(message: str) -> dict[str, Any]:
-    return {"row": None, "column": "", "field": "", "message": message, "value": None}
-
-
 def import_preflight(
     *, path: str | Path, column_mapping: dict[str, str] | None = None, source: str | None = None, sheet: str | None = None
 ) -> cols.ColumnPlan:
@@ -481,7 +404,9 @@ def import_preflight(
     Raises ImportFileError exactly as ``import_file`` would before its first row.
     """
     _, preset = source_resolve(source)
-    with _table_with_plan(path=path, preset=preset, column_mapping=column_mapping, sheet=sheet) as (_, plan, _rows):
+    with table_with_plan(
+        path=path, report=ImportResult(), mapping=column_mapping, preset=preset, sheet=sheet,
+    ) as (_, plan, _rows):
         return plan
 
 
@@ -508,39 +433,7 @@ def import_job_create(*, upload, source: str, column_mapping: dict[str, str], cr
 def _job_enqueue(job: ImportJob) -> None:
     from feedback.tasks import run_import
 
-    try:
-        run_import.apply_async(args=[job.pk], retry=False)
-    except Exception as exc:  # kombu raises several types for an unreachable broker
-        logger.warning("broker unavailable, import job %s marked failed: %s", job.pk, exc)
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
-            status=ImportJob.Status.FAILED,
-            message="任务队列暂时不可用，导入未开始，请稍后重新上传 (the task queue is unreachable; the import did not start, upload again later)",
-            finished_at=timezone.now(),
-        )
-
-
-@contextmanager
-def _local_path(stored_file) -> Iterator[str]:
-    """A filesystem path for a stored file; copied to a temporary file for storages without one."""
-    try:
-        path = stored_file.path
-    except NotImplementedError:
-        path = None
-    if path:
-        yield path
-        return
-    suffix = Path(stored_file.name).suffix
-    with tempfile.NamedTemporaryFile(suffix=suffix) as copy, stored_file.open("rb") as source:
-        shutil.copyfileobj(source, copy)
-        copy.flush()
-        yield copy.name
-
-
-def _job_finish(job: ImportJob, *, status: str, message: str) -> None:
-    job.status = status
-    job.message = message
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "message", "finished_at"])
+    job_enqueue(task=run_import, model=ImportJob, job_id=job.pk)
 
 
 def import_job_run(*, job_id: int) -> ImportResult | None:
@@ -550,33 +443,24 @@ def import_job_run(*, job_id: int) -> ImportResult | None:
     task finds nothing to do. A file-level error marks the job FAILED with its
     message; an unexpected error marks it FAILED and re-raises for the worker log.
     """
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(status=ImportJob.Status.RUNNING)
-    if not claimed:
-        logger.info("import job %s is not queued (already claimed or gone); nothing to do", job_id)
+    job = job_claim(ImportJob, job_id)
+    if job is None:
         return None
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    try:
-        with _local_path(job.file) as path:
-            result = import_file(
-                path=path,
-                source=job.source,
-                column_mapping=job.column_mapping or None,
-                filed_by=job.created_by,
-                job=job,
-            )
-    except ImportFileError as exc:
-        _job_finish(job, status=ImportJob.Status.FAILED, message=str(exc))
-        return None
-    except Exception as exc:
-        logger.exception("import job %s stopped", job_id)
-        _job_finish(
-            job,
-            status=ImportJob.Status.FAILED,
-            message=f"导入意外中断，已导入的行已保存 (the import stopped unexpectedly; rows already imported are kept): {type(exc).__name__}",
+
+    def body(path: str) -> ImportResult:
+        return import_file(
+            path=path,
+            source=job.source,
+            column_mapping=job.column_mapping or None,
+            filed_by=job.created_by,
+            job=job,
         )
-        raise
+
+    result = job_run(job, body=body, model_label="ticket import")
+    if result is None:
+        return None
     if job.source != result.source:
         job.source = result.source
         job.save(update_fields=["source"])
-    _job_finish(job, status=ImportJob.Status.DONE, message=result.note)
+    job_finish(job, status=ImportJob.Status.DONE, message=result.note)
     return result

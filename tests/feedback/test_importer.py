@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from feedback.imports import columns, service
+from feedback.imports import columns, framework, service
 from feedback.imports.readers import ImportFileError, NotTextCSVError, UnsupportedFormatError, table_open
 from feedback.imports.service import import_file, import_job_run
 from feedback.models import Channel, ImportJob, Ticket
@@ -439,7 +439,7 @@ def test_unknown_sku_is_saved_with_a_warning(db, tmp_path):
 
 
 def test_errors_are_capped_with_a_count_of_the_rest(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(service, "MAX_LISTED_ERRORS", 5)
+    monkeypatch.setattr(framework, "MAX_LISTED_ERRORS", 5)
     path = write_csv(tmp_path / "many.csv", [["工单号", "内容"]] + [[f"E{i}", ""] for i in range(12)] + [["OK", "ok"]])
 
     result = run(path)
