@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from . import columns
+from .products import PRODUCTS
 from .readers import ImportFileError
 from .service import import_preflight
 
@@ -22,7 +23,7 @@ def max_upload_bytes() -> int:
 
 
 @contextmanager
-def _upload_path(upload) -> Iterator[str]:
+def upload_path(upload) -> Iterator[str]:
     """A filesystem path for an uploaded file (large uploads already have one; small ones live in memory)."""
     if hasattr(upload, "temporary_file_path"):
         yield upload.temporary_file_path()
@@ -34,6 +35,17 @@ def _upload_path(upload) -> Iterator[str]:
         copy.flush()
         yield copy.name
     upload.seek(0)
+
+
+def _upload_size_check(upload):
+    limit = max_upload_bytes()
+    if upload.size > limit:
+        raise forms.ValidationError(
+            _("文件过大：%(size).1f MB，上限 %(limit)d MB。请拆分后分批导入。"),
+            params={"size": upload.size / 1024 / 1024, "limit": limit // (1024 * 1024)},
+            code="too_large",
+        )
+    return upload
 
 
 class ImportForm(forms.Form):
@@ -57,15 +69,7 @@ class ImportForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = max_upload_bytes()
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("文件过大：%(size).1f MB，上限 %(limit)d MB。请拆分后分批导入。"),
-                params={"size": upload.size / 1024 / 1024, "limit": limit // (1024 * 1024)},
-                code="too_large",
-            )
-        return upload
+        return _upload_size_check(self.cleaned_data["file"])
 
     def clean_source(self) -> str:
         # Blank means "detect the platform from the headers" (the importer falls back to DEFAULT_SOURCE).
@@ -83,8 +87,33 @@ class ImportForm(forms.Form):
         if upload is None or "column_mapping" not in cleaned:
             return cleaned
         try:
-            with _upload_path(upload) as path:
+            with upload_path(upload) as path:
                 import_preflight(path=path, column_mapping=cleaned["column_mapping"], source=cleaned.get("source"))
         except ImportFileError as exc:
             self.add_error("file", str(exc))
         return cleaned
+
+
+class ProductImportForm(forms.Form):
+    """A product catalogue upload; imported at once (catalogues are small next to ticket exports)."""
+
+    file = forms.FileField(
+        label=_("商品文件"),
+        help_text=_("CSV 或 XLSX：商家编码（SKU）、商品名称，可选 类目/品类、价格；按商家编码新建或更新。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt,.tsv"}),
+    )
+    column_mapping = forms.CharField(
+        label=_("列映射（可选）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "货品编号=sku\n货品名称=name", "spellcheck": "false"}),
+        help_text=_("每行一条：列名=字段。字段：sku、name、category、price，或 ignore。"),
+    )
+
+    def clean_file(self):
+        return _upload_size_check(self.cleaned_data["file"])
+
+    def clean_column_mapping(self) -> dict[str, str]:
+        try:
+            return columns.column_mapping_parse(self.cleaned_data.get("column_mapping") or "", schema=PRODUCTS)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="bad_mapping") from None

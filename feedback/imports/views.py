@@ -13,7 +13,9 @@ from accounts.permissions import RoleRequiredMixin
 from feedback.exports import csv_response
 from feedback.models import ImportJob
 
-from .forms import ImportForm, max_upload_bytes
+from .forms import ImportForm, ProductImportForm, max_upload_bytes, upload_path
+from .products import products_import_file
+from .readers import ImportFileError
 from .selectors import import_job_list, import_job_progress
 from .service import import_job_create
 
@@ -84,3 +86,27 @@ class ImportErrorReportView(ImportAccessMixin, View):
         if job.message:
             rows.append(["说明 note", None, None, None, job.message, None])
         return csv_response(filename=f"import-{job.pk}-errors.csv", header=header, rows=rows)
+
+
+class ProductImportView(RoleRequiredMixin, FormView):
+    """Upload a product catalogue; imported in the request and answered with its summary."""
+
+    # Changing the catalogue changes every ticket's product link: leads and managers, not agents.
+    allowed_roles = (Role.LEAD, Role.MANAGER)
+    template_name = "feedback/product_import.html"
+    form_class = ProductImportForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["max_upload_mb"] = max_upload_bytes() // (1024 * 1024)
+        return context
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        try:
+            with upload_path(upload) as path:
+                result = products_import_file(path=path, column_mapping=form.cleaned_data["column_mapping"] or None)
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        return self.render_to_response(self.get_context_data(form=ProductImportForm(), result=result, file_name=upload.name))
