@@ -51,7 +51,7 @@ def _upload_size_check(upload):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("文件"),
-        help_text=_("CSV（UTF-8、UTF-8 BOM、GB18030/GBK）或 XLSX；第一行为表头。"),
+        help_text=_("CSV（UTF-8、GB18030/GBK、Big5）或 XLSX；表头前的标题行、合计行会自动跳过。"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt,.tsv"}),
     )
     source = forms.CharField(
