@@ -75,6 +75,15 @@ def run_import(job_id: int) -> None:
     import_job_run(job_id=job_id)
 
 
+@shared_task(name="feedback.sweep_imports", acks_late=True, soft_time_limit=60)
+def sweep_imports() -> int:
+    """Resume ticket imports left RUNNING by a worker that died (see feedback.imports.framework.job_execute)."""
+    from .imports.framework import jobs_orphaned_resume
+    from .models import ImportJob
+
+    return len(jobs_orphaned_resume(model=ImportJob, task=run_import))
+
+
 @shared_task(name="feedback.train_model", acks_late=True, soft_time_limit=1800, time_limit=1900)
 def train_model() -> None:
     """Nightly retrain from the seed corpus plus confirmed labels (promotion-gated)."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from . import columns as cols
@@ -137,13 +138,86 @@ def data_rows(rows: Iterator[tuple[int, list[Any]]], report: ImportReport) -> It
 # --- the job life cycle (ImportJobBase subclasses) ---
 
 
-def job_claim(model: type[models.Model], job_id: int):
-    """Claim a QUEUED job with a conditional update and return it; None if another worker has it."""
-    claimed = model.objects.filter(pk=job_id, status=model.Status.QUEUED).update(status=model.Status.RUNNING)
-    if not claimed:
-        logger.info("%s %s is not queued (already claimed or gone); nothing to do", model.__name__, job_id)
-        return None
-    return model.objects.select_related("created_by").get(pk=job_id)
+def _lock_key(model: type[models.Model]) -> int:
+    return zlib.crc32(model._meta.label_lower.encode()) & 0x7FFFFFFF
+
+
+@contextmanager
+def job_lock(model: type[models.Model], job_id: int) -> Iterator[bool]:
+    """Hold a PostgreSQL advisory lock on the job for as long as this worker runs it; yield whether it was free.
+
+    The lock belongs to the database session, so it disappears with a worker that
+    dies: a job that is RUNNING while its lock is free has lost its worker. On
+    other databases (SQLite in development) there is no such signal; the lock is
+    always "free" and a RUNNING job is left alone (see ``job_execute``).
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = _lock_key(model)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, job_id])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, job_id])
+
+
+def job_is_orphaned(model: type[models.Model], job_id: int) -> bool:
+    """Whether a RUNNING job has no live worker (its advisory lock is free). Always False off PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return False
+    with job_lock(model, job_id) as free:
+        return free
+
+
+def job_execute(model: type[models.Model], job_id: int, *, run: Callable[[Any, bool], ImportReport | None]):
+    """Claim a job and call ``run(job, resume)``; None if there is nothing to do.
+
+    Under the job's lock: a QUEUED job is claimed with a conditional update
+    (QUEUED -> RUNNING, so a redelivered task does nothing twice); a RUNNING job
+    whose lock was free lost its worker mid-import and is resumed (``resume`` is
+    True); a job another live worker holds, or a finished one, is left alone.
+    """
+    with job_lock(model, job_id) as free:
+        if not free:
+            logger.info("%s %s is being run by another worker; nothing to do", model.__name__, job_id)
+            return None
+        job = model.objects.select_related("created_by").filter(pk=job_id).first()
+        if job is None or job.status in (model.Status.DONE, model.Status.FAILED):
+            return None
+        resume = job.status == model.Status.RUNNING
+        if resume:
+            if connection.vendor != "postgresql":
+                return None
+            logger.warning("%s %s lost its worker after %s rows; resuming", model.__name__, job_id, job.processed_rows)
+        else:
+            claimed = model.objects.filter(pk=job_id, status=model.Status.QUEUED).update(status=model.Status.RUNNING)
+            if not claimed:
+                return None
+            job.status = model.Status.RUNNING
+        return run(job, resume)
+
+
+def jobs_orphaned_resume(*, model: type[models.Model], task) -> list[int]:
+    """Re-send the task of every RUNNING job that has lost its worker; return their ids.
+
+    For a message the broker lost (a broker restart, a purge): a redelivered
+    message resumes the job by itself. Sending one for a job a live worker holds
+    is harmless too: ``job_execute`` finds the lock taken and does nothing.
+    """
+    orphaned = [
+        job_id
+        for job_id in model.objects.filter(status=model.Status.RUNNING).values_list("pk", flat=True)
+        if job_is_orphaned(model, job_id)
+    ]
+    for job_id in orphaned:
+        logger.warning("%s %s is RUNNING without a worker; sending it again", model.__name__, job_id)
+        job_enqueue(task=task, model=model, job_id=job_id)
+    return orphaned
 
 
 def job_finish(job, *, status: str, message: str) -> None:

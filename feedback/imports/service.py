@@ -54,8 +54,8 @@ from .framework import (
     ROWS_QUOTED,
     ImportReport,
     data_rows,
-    job_claim,
     job_enqueue,
+    job_execute,
     job_finish,
     job_run,
     table_with_plan,
@@ -139,6 +139,14 @@ class _Importer:
         if len(rows) < ROWS_QUOTED:
             rows.append(row_number)
         self.inexact_counts[name] = self.inexact_counts.get(name, 0) + 1
+
+    def row_skip(self, row_number: int, cells: list[Any]) -> None:
+        """Count a row a crashed run already committed, and note its rounded ids for the file warning."""
+        self.result.total += 1
+        for name in ("external_id", "order_number"):
+            value, exact = cols.id_clean(self._cell(cells, name))
+            if value and not exact:
+                self._inexact(name, row_number, value)
 
     def row_add(self, row_number: int, cells: list[Any]) -> None:
         self.result.total += 1
@@ -344,6 +352,7 @@ def import_file(
     filed_by=None,
     progress: ProgressCallback | None = None,
     job: ImportJob | None = None,
+    resume: bool = False,
     enqueue: bool = True,
     batch_size: int | None = None,
 ) -> ImportResult:
@@ -359,6 +368,11 @@ def import_file(
     before a failure part-way through (a damaged XLSX) stay saved. With ``job``,
     the job's progress fields are saved after every batch. With ``enqueue``,
     new tickets are sent to triage after their batch commits.
+
+    With ``resume`` (a job whose worker died), the job's saved counters and
+    reports are kept and its first ``processed_rows`` data rows are skipped: they
+    were committed together with that count, so nothing is imported twice, not
+    even rows without an id.
     """
     source, preset = source_resolve(source)
     batch_size = batch_size or BATCH_SIZE
@@ -371,12 +385,25 @@ def import_file(
             plan=plan, source=result.source, filed_by=filed_by, enqueue=enqueue, batch_size=batch_size,
             result=result, job=job, progress=progress,
         )
+        skip = 0
+        if job is not None and resume:
+            skip = job.processed_rows
+            result.imported, result.duplicates, result.failed = job.imported, job.duplicates, job.failed
+            # The saved lists already hold the file-level notes of the first run.
+            result.errors, result.warnings = list(job.errors), list(job.warnings)
+            result.file_warning_add(
+                f"导入进程在第 {skip} 行后中断，已从中断处继续；之前的行没有重复导入 "
+                f"(the import's worker died after {skip} rows; it was resumed there, nothing was imported twice)"
+            )
         if job is not None:
             importer._job_save()
         if progress:
             progress(result)
         try:
-            for row_number, cells in data_rows(rows, result):
+            for index, (row_number, cells) in enumerate(data_rows(rows, result)):
+                if index < skip:
+                    importer.row_skip(row_number, cells)
+                    continue
                 importer.row_add(row_number, cells)
         except ImportFileError:
             # The file broke part-way (a truncated XLSX): keep the good rows read before the break.
@@ -439,28 +466,30 @@ def _job_enqueue(job: ImportJob) -> None:
 def import_job_run(*, job_id: int) -> ImportResult | None:
     """Run a queued import job to the end (the body of the ``feedback.run_import`` task).
 
-    Claims the job with a conditional QUEUED -> RUNNING update, so a redelivered
-    task finds nothing to do. A file-level error marks the job FAILED with its
-    message; an unexpected error marks it FAILED and re-raises for the worker log.
+    See ``framework.job_execute``: a redelivered task for a job another worker
+    is running does nothing; one for a job whose worker died resumes it. A
+    file-level error marks the job FAILED with its message; an unexpected error
+    marks it FAILED and re-raises for the worker log.
     """
-    job = job_claim(ImportJob, job_id)
-    if job is None:
-        return None
 
-    def body(path: str) -> ImportResult:
-        return import_file(
-            path=path,
-            source=job.source,
-            column_mapping=job.column_mapping or None,
-            filed_by=job.created_by,
-            job=job,
-        )
+    def run(job: ImportJob, resume: bool) -> ImportResult | None:
+        def body(path: str) -> ImportResult:
+            return import_file(
+                path=path,
+                source=job.source,
+                column_mapping=job.column_mapping or None,
+                filed_by=job.created_by,
+                job=job,
+                resume=resume,
+            )
 
-    result = job_run(job, body=body, model_label="ticket import")
-    if result is None:
-        return None
-    if job.source != result.source:
-        job.source = result.source
-        job.save(update_fields=["source"])
-    job_finish(job, status=ImportJob.Status.DONE, message=result.note)
-    return result
+        result = job_run(job, body=body, model_label="ticket import")
+        if result is None:
+            return None
+        if job.source != result.source:
+            job.source = result.source
+            job.save(update_fields=["source"])
+        job_finish(job, status=ImportJob.Status.DONE, message=result.note)
+        return result
+
+    return job_execute(ImportJob, job_id, run=run)

@@ -60,3 +60,13 @@ def run_sales_import(job_id: int) -> None:
     from .services import sales_import_job_run
 
     sales_import_job_run(job_id=job_id)
+
+
+@shared_task(name="impact.sweep_sales_imports", acks_late=True, soft_time_limit=60)
+def sweep_sales_imports() -> int:
+    """Re-run sales imports left RUNNING by a worker that died (the upsert makes a re-run idempotent)."""
+    from feedback.imports.framework import jobs_orphaned_resume
+
+    from .models import SalesImportJob
+
+    return len(jobs_orphaned_resume(model=SalesImportJob, task=run_sales_import))

@@ -55,8 +55,8 @@ from feedback.imports import columns as cols
 from feedback.imports.framework import (
     ImportReport,
     data_rows,
-    job_claim,
     job_enqueue,
+    job_execute,
     job_finish,
     job_run,
     table_with_plan,
@@ -523,17 +523,21 @@ def _job_enqueue(job_id: int) -> None:
 
 
 def sales_import_job_run(*, job_id: int) -> SalesResult | None:
-    """Run a queued job to the end; a redelivered task finds it claimed and does nothing."""
-    job = job_claim(SalesImportJob, job_id)
-    if job is None:
-        return None
+    """Run a queued job to the end; a redelivered task finds it claimed and does nothing.
 
-    def body(path: str) -> SalesResult:
-        return sales_import_file(path=path, source=f"upload:{job.original_name}"[:60], job=job)
+    A job whose worker died is run again from the start: the upsert replaces
+    each (day, SKU), so re-running it is idempotent.
+    """
 
-    result = job_run(job, body=body, model_label="sales import")
-    if result is None:
-        return None
-    _job_save(job, result)
-    job_finish(job, status=SalesImportJob.Status.DONE, message=result.note)
-    return result
+    def run(job: SalesImportJob, resume: bool) -> SalesResult | None:
+        def body(path: str) -> SalesResult:
+            return sales_import_file(path=path, source=f"upload:{job.original_name}"[:60], job=job)
+
+        result = job_run(job, body=body, model_label="sales import")
+        if result is None:
+            return None
+        _job_save(job, result)
+        job_finish(job, status=SalesImportJob.Status.DONE, message=result.note)
+        return result
+
+    return job_execute(SalesImportJob, job_id, run=run)
