@@ -457,12 +457,16 @@ def header_find(
         raise ImportFileError("文件没有任何数据行 (the file has no rows)")
 
     first_error: ImportFileError | None = None
-    best: tuple[tuple[int, int], ColumnPlan, int] | None = None  # (score, plan, buffered index of last header row)
+    best: tuple[tuple[int, int, int], ColumnPlan, int] | None = None  # (rank, plan, buffered index of last header row)
     for position, index in enumerate(non_blank[:HEADER_SEARCH_ROWS]):
         row_number, cells = buffered[index]
         candidates = [(cells, index, 1)]
         if index + 1 < len(buffered) and not row_is_blank(buffered[index + 1][1]):
-            candidates.append((_merge_header_rows(cells, buffered[index + 1][1]), index + 1, 2))
+            lower = buffered[index + 1][1]
+            merged = _merge_header_rows(cells, lower)
+            # Only a real two-row header: some column's name comes from the upper row.
+            if merged != [cell_text(c).strip(_STRIP) for c in lower] + [""] * (len(merged) - len(lower)):
+                candidates.append((merged, index + 1, 2))
         for header_cells, last_index, height in candidates:
             try:
                 plan = columns_resolve(
@@ -473,8 +477,10 @@ def header_find(
                     first_error = first_error or exc
                 continue
             plan.header_rows = height
-            if best is None or plan.score > best[0]:
-                best = (plan.score, plan, last_index)
+            # A one-row reading wins a tie, then the earlier row.
+            rank = (*plan.score, -height)
+            if best is None or rank > best[0]:
+                best = (rank, plan, last_index)
     if best is None:
         raise first_error or ImportFileError("文件没有任何数据行 (the file has no rows)")
     _, plan, last_index = best

@@ -98,6 +98,7 @@ class Table:
     rows: Iterator[tuple[int, list[Any]]]
     encoding: str | None = None
     sheet_name: str | None = None
+    sheet_names: list[str] = field(default_factory=list)
     # Rows in the file including the header, when known cheaply (CSV: lines;
     # XLSX: the sheet's declared dimension). Only for the progress bar.
     estimated_rows: int | None = None
@@ -219,17 +220,27 @@ def _looks_binary(sample: str) -> bool:
     return controls > max(2, len(sample) // 100)
 
 
-def _damaged_but_readable(encoding: str, scan: _Scan, sample_size: int) -> bool:
+def _damaged_but_readable(encoding: str, scan: _Scan, sample: bytes) -> bool:
     """Whether a file that failed to decode is still clearly text in ``encoding`` with a few damaged bytes.
 
-    UTF-8: valid multi-byte characters were read before the bad byte (GBK text never
-    gets that far). GB18030 accepts almost anything, so it only counts when the whole
-    sample decoded and the damage is further on (a truncated or spliced export).
+    UTF-8: valid multi-byte characters were read and the undecodable bytes are rare
+    (at most 3, or 2% of the characters, in the sample). Some GBK byte pairs happen to
+    be valid UTF-8 (拼 is C6 B4, which UTF-8 reads as ƴ), but a GBK file read as
+    UTF-8 fails on most of its characters. GB18030 accepts almost anything, so it
+    only counts when the whole sample decoded and the damage is further on (a
+    truncated or spliced export).
     """
-    if encoding in ("utf-8", "utf-8-sig"):
-        return encoding == "utf-8-sig" or scan.decoded_non_ascii
+    if encoding == "utf-8-sig":
+        return True
+    if encoding == "utf-8":
+        if not scan.decoded_non_ascii:
+            return False
+        text = sample.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        good = sum(1 for ch in text if not ch.isascii() and ch != "\ufffd")
+        return bad <= max(3, good // 50)
     if encoding == "gb18030":
-        return scan.decoded_non_ascii and scan.error_offset >= sample_size
+        return scan.decoded_non_ascii and scan.error_offset >= len(sample)
     return False
 
 
@@ -318,7 +329,7 @@ def _encoding_detect(path: Path, sample: bytes) -> tuple[str, _Scan, str | None]
             if encoding == "gb18030":
                 return _gb18030_or_other(path, sample, scan, None)
             return encoding, scan, None
-        if _damaged_but_readable(encoding, scan, len(sample)):
+        if _damaged_but_readable(encoding, scan, sample):
             warning = (
                 f"文件按 {encoding} 读取，第 {scan.error_line} 行附近有无法解码的字节，已替换为 � "
                 f"(undecodable bytes near line {scan.error_line} were replaced)"
@@ -483,6 +494,7 @@ def _xlsx_open(path: Path, *, sheet_name: str | None = None, sheet_scorer=None) 
         format="xlsx",
         rows=_xlsx_rows(sheet),
         sheet_name=sheet.title,
+        sheet_names=[s.title for s in sheets],
         estimated_rows=estimated if estimated and estimated > 1 else None,
         warnings=warnings,
     )

@@ -437,7 +437,9 @@ def import_preflight(
         return plan
 
 
-def import_job_create(*, upload, source: str, column_mapping: dict[str, str], created_by) -> ImportJob:
+def import_job_create(
+    *, upload, source: str, column_mapping: dict[str, str], created_by, sheet: str = "",
+) -> ImportJob:
     """Save an uploaded file as a queued ImportJob and enqueue ``feedback.run_import`` after commit.
 
     Never raises for an unreachable broker: the job is marked failed with a
@@ -448,6 +450,7 @@ def import_job_create(*, upload, source: str, column_mapping: dict[str, str], cr
             original_name=os.path.basename(upload.name)[:255],
             source=(source or "").strip()[:40],
             column_mapping=column_mapping or {},
+            sheet=(sheet or "")[:100],
             created_by=created_by,
         )
         job.file.save(os.path.basename(upload.name), upload, save=False)
@@ -478,6 +481,7 @@ def import_job_run(*, job_id: int) -> ImportResult | None:
                 path=path,
                 source=job.source,
                 column_mapping=job.column_mapping or None,
+                sheet=job.sheet or None,
                 filed_by=job.created_by,
                 job=job,
                 resume=resume,

@@ -458,3 +458,24 @@ def test_sheet_option_picks_the_named_sheet_and_lists_sheets_when_wrong(db, tmp_
     assert Ticket.objects.get().text == "第二张表"
     with pytest.raises(ImportFileError, match="「A」、「B」"):
         run(path, sheet="C")
+
+
+def test_gbk_whose_first_characters_are_valid_utf8_is_still_read_as_gbk(db, tmp_path):
+    # 拼 in GBK is C6 B4, a valid two-byte UTF-8 sequence (ƴ): the file must not pass as damaged UTF-8.
+    path = tmp_path / "pdd.csv"
+    path.write_bytes("拼多多售后列表\n售后编号,售后原因\nAS1,质量问题\n".encode("gbk"))
+
+    result = run(path)
+
+    assert result.encoding == "gb18030"
+    assert Ticket.objects.get().text == "质量问题"
+
+
+def test_a_title_line_is_not_mistaken_for_the_top_of_a_two_row_header(db, tmp_path):
+    path = write_csv(tmp_path / "t.csv", [["售后导出 2026-12"], ["售后编号", "售后原因", "申请时间"], ["AS1", "破损", "2026-12-01"]])
+
+    result = run(path)
+
+    notes = file_warnings(result)
+    assert "第 2 行" in notes and "两行" not in notes
+    assert Ticket.objects.get().external_id == "AS1"
