@@ -40,7 +40,8 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.DECIDE_SUBTHEMES: frozenset({Role.LEAD}),
     Action.MANAGE_ROUTING: frozenset(),
     Action.MANAGE_MODELS: frozenset(),
-    Action.MANAGE_PRODUCTS: frozenset(),
+    # The product catalogue (upload page and API): every ticket links to it, so not agents.
+    Action.MANAGE_PRODUCTS: frozenset({Role.LEAD, Role.MANAGER}),
 }
 
 

@@ -201,6 +201,9 @@ CELERY_TASK_ROUTES = {name: {"queue": CELERY_BULK_QUEUE} for name in CELERY_BULK
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-untriaged-tickets": {"task": "feedback.sweep_untriaged", "schedule": 120.0},
+    # Imports whose worker died (feedback/imports/framework.py: job_execute).
+    "sweep-imports": {"task": "feedback.sweep_imports", "schedule": 300.0},
+    "sweep-sales-imports": {"task": "impact.sweep_sales_imports", "schedule": 300.0},
     "nightly-retrain": {"task": "feedback.train_model", "schedule": crontab(hour=2, minute=30)},
     "impact-refresh-recent": {"task": "impact.refresh_recent", "schedule": 600.0},
     "impact-nightly": {"task": "impact.nightly", "schedule": crontab(hour=3, minute=15)},

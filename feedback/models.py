@@ -196,8 +196,29 @@ class ImportJob(ImportJobBase):
     file = models.FileField(upload_to="imports/%Y/%m/")
     source = models.CharField(_("来源系统"), max_length=40, blank=True)
     column_mapping = models.JSONField(default=dict, blank=True)
+    # The workbook sheet chosen in the import wizard; blank = the sheet that looks like tickets.
+    sheet = models.CharField(_("工作表"), max_length=100, blank=True)
     imported = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
 
     class Meta(ImportJobBase.Meta):
         pass
+
+
+class ImportMappingPreset(models.Model):
+    """A column mapping saved from the import wizard, to apply to the next file of the same shape."""
+
+    name = models.CharField(_("名称"), max_length=60, unique=True)
+    source = models.CharField(_("来源系统"), max_length=40, blank=True)
+    # {column header: field}, as ``feedback.imports.columns.column_mapping_parse`` returns it.
+    mapping = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("列映射方案")
+        verbose_name_plural = _("列映射方案")
+
+    def __str__(self) -> str:
+        return self.name

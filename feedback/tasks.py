@@ -63,10 +63,19 @@ def run_import(job_id: int) -> None:
 @shared_task(name="feedback.sweep_queued_imports", acks_late=True, soft_time_limit=60)
 def sweep_queued_imports() -> int:
     """Send import jobs still queued a while after upload (uploaded while the broker was down)."""
-    from .imports.service import import_jobs_requeue
+    from .imports.framework import jobs_queued_requeue
     from .models import ImportJob
 
-    return import_jobs_requeue(model=ImportJob, task=run_import, older_than_seconds=settings.IMPORT_SWEEP_AFTER_SECONDS)
+    return jobs_queued_requeue(model=ImportJob, task=run_import, older_than_seconds=settings.IMPORT_SWEEP_AFTER_SECONDS)
+
+
+@shared_task(name="feedback.sweep_imports", acks_late=True, soft_time_limit=60)
+def sweep_imports() -> int:
+    """Resume ticket imports left RUNNING by a worker that died (see feedback.imports.framework.job_execute)."""
+    from .imports.framework import jobs_orphaned_resume
+    from .models import ImportJob
+
+    return len(jobs_orphaned_resume(model=ImportJob, task=run_import))
 
 
 @shared_task(name="feedback.train_model", acks_late=True, soft_time_limit=1800, time_limit=1900)

@@ -12,11 +12,16 @@ on line 90,000 is caught before anything is imported:
    a UTF-16 one (Excel's "Unicode text", tab-separated);
 2. strict UTF-8;
 3. GB18030, a superset of GBK and GB2312 (what Excel on Chinese Windows and
-   most Chinese platform back offices write);
-4. charset-normalizer's guess, as a last resort (Big5, Shift-JIS ...).
+   most Chinese platform back offices write), but only if the text it gives is
+   plausible Chinese (see ``_plausibility``);
+4. Big5-HKSCS (Hong Kong and Taiwan exports) and Shift-JIS (cp932), under the
+   same plausibility test;
+5. charset-normalizer's guess, as a last resort.
 
-GB18030 accepts most byte sequences, so a Big5 file is read as GB18030 and
-comes out garbled; Chinese mainland exports are the files this app is for.
+GB18030 accepts most byte sequences, so a Big5 or Shift-JIS file decodes
+"successfully" as GB18030 into rare characters, kana and box-drawing symbols.
+The plausibility test catches that; a file no encoding reads plausibly is
+refused, never imported as mojibake.
 
 Every error that stops the file as a whole is an :class:`ImportFileError` whose
 message says what is wrong in Chinese, then in English.
@@ -29,6 +34,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +42,20 @@ SUPPORTED_FORMATS = "CSV（UTF-8、UTF-8 BOM、GB18030/GBK 编码）或 XLSX (su
 
 SAMPLE_BYTES = 256 * 1024
 CHUNK_BYTES = 1024 * 1024
-# Guards against a zip bomb: a small upload that inflates into gigabytes of sheet XML.
+# Guards against a zip bomb: a small upload that inflates into gigabytes of sheet XML. Checked by
+# actually inflating each member in chunks (the sizes a zip declares can lie), before openpyxl runs.
 XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
+XLSX_MAX_MEMBER_BYTES = 1024 * 1024 * 1024
+# openpyxl holds the shared-strings part in memory even in read-only mode.
+XLSX_MAX_SHARED_STRINGS_BYTES = 100 * 1024 * 1024
+# Real sheet XML compresses 5-30x; whitespace padding or a bomb compresses 1,000x and more.
+XLSX_MAX_RATIO = 200
+XLSX_RATIO_FLOOR_BYTES = 10 * 1024 * 1024  # small parts (styles) may compress better; harmless
+# Chinese text decoded with the right codec is mostly common ideographs; below this share it is mojibake.
+MIN_PLAUSIBILITY = 0.9
+FALLBACK_ENCODINGS = ("big5hkscs", "cp932")
+ENCODING_NAMES = {"big5hkscs": "Big5-HKSCS（繁体中文）", "cp932": "Shift-JIS（日文）", "gb18030": "GB18030/GBK"}
+SHEET_PROBE_ROWS = 15
 TEXT_EXTENSIONS = {".csv", ".txt", ".tsv", ""}
 CSV_DELIMITERS = (",", "\t", ";", "|")
 # A text cell may be long (ticket text is refused past 5,000 characters row by
@@ -80,6 +98,7 @@ class Table:
     rows: Iterator[tuple[int, list[Any]]]
     encoding: str | None = None
     sheet_name: str | None = None
+    sheet_names: list[str] = field(default_factory=list)
     # Rows in the file including the header, when known cheaply (CSV: lines;
     # XLSX: the sheet's declared dimension). Only for the progress bar.
     estimated_rows: int | None = None
@@ -98,14 +117,19 @@ class Table:
         self.close()
 
 
-def table_open(path: str | Path) -> Table:
-    """Open a CSV or XLSX file for streaming; raise ImportFileError if it cannot be read at all."""
+def table_open(path: str | Path, *, sheet_name: str | None = None, sheet_scorer=None) -> Table:
+    """Open a CSV or XLSX file for streaming; raise ImportFileError if it cannot be read at all.
+
+    For a workbook, ``sheet_name`` picks the sheet; otherwise ``sheet_scorer``
+    (called with each sheet's first rows, returning a comparable score) picks the
+    sheet that looks most like the data, the active sheet on a tie.
+    """
     path = Path(path)
     if not path.is_file():
         raise ImportFileError(f"文件不存在：{path} (file not found)")
     kind = format_detect(path)
     if kind == "xlsx":
-        return _xlsx_open(path)
+        return _xlsx_open(path, sheet_name=sheet_name, sheet_scorer=sheet_scorer)
     try:
         return _csv_open(path)
     except NotTextCSVError:
@@ -125,8 +149,11 @@ def format_detect(path: str | Path) -> str:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
-        except zipfile.BadZipFile:
-            raise UnsupportedFormatError("损坏的 ZIP/XLSX 文件 (damaged zip or XLSX)") from None
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise ImportFileError(
+                "XLSX 文件已损坏（不是完整的 zip 压缩包），请重新导出或在 Excel 中另存为 XLSX "
+                "(damaged XLSX: not a complete zip archive; export it again)"
+            ) from None
         if "xl/workbook.xml" in names:
             return "xlsx"
         if "word/document.xml" in names:
@@ -193,22 +220,101 @@ def _looks_binary(sample: str) -> bool:
     return controls > max(2, len(sample) // 100)
 
 
-def _damaged_but_readable(encoding: str, scan: _Scan, sample_size: int) -> bool:
+def _damaged_but_readable(encoding: str, scan: _Scan, sample: bytes) -> bool:
     """Whether a file that failed to decode is still clearly text in ``encoding`` with a few damaged bytes.
 
-    UTF-8: valid multi-byte characters were read before the bad byte (GBK text never
-    gets that far). GB18030 accepts almost anything, so it only counts when the whole
-    sample decoded and the damage is further on (a truncated or spliced export).
+    UTF-8: valid multi-byte characters were read and the undecodable bytes are rare
+    (at most 3, or 2% of the characters, in the sample). Some GBK byte pairs happen to
+    be valid UTF-8 (拼 is C6 B4, which UTF-8 reads as ƴ), but a GBK file read as
+    UTF-8 fails on most of its characters. GB18030 accepts almost anything, so it
+    only counts when the whole sample decoded and the damage is further on (a
+    truncated or spliced export).
     """
-    if encoding in ("utf-8", "utf-8-sig"):
-        return encoding == "utf-8-sig" or scan.decoded_non_ascii
+    if encoding == "utf-8-sig":
+        return True
+    if encoding == "utf-8":
+        if not scan.decoded_non_ascii:
+            return False
+        text = sample.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        good = sum(1 for ch in text if not ch.isascii() and ch != "\ufffd")
+        return bad <= max(3, good // 50)
     if encoding == "gb18030":
-        return scan.decoded_non_ascii and scan.error_offset >= sample_size
+        return scan.decoded_non_ascii and scan.error_offset >= len(sample)
     return False
 
 
+def _plausibility(text: str, *, simplified: bool) -> float:
+    """Share of the non-ASCII characters that real Chinese (or Japanese) text is made of.
+
+    ``simplified``: only GB2312 ideographs and CJK punctuation count, which a
+    Big5 or Shift-JIS file read as GB18030 mostly is not (it comes out as kana,
+    Cyrillic, box drawing and rare ideographs). Otherwise any CJK ideograph,
+    kana or CJK punctuation counts. Too little non-ASCII text to judge is 1.0.
+    """
+    total = good = 0
+    for ch in text:
+        if ch.isascii() or ch.isspace() or ch == "\ufffd":
+            continue
+        total += 1
+        code = ord(ch)
+        if 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF or 0x2000 <= code <= 0x206F:
+            good += 1
+        elif 0x4E00 <= code <= 0x9FFF:
+            if not simplified:
+                good += 1
+                continue
+            try:
+                ch.encode("gb2312")
+                good += 1
+            except UnicodeEncodeError:
+                pass
+        elif not simplified and 0x3040 <= code <= 0x30FF:
+            good += 1
+    return good / total if total >= 8 else 1.0
+
+
+def _decodes(sample: bytes, encoding: str) -> str | None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        # final=False: the sample may end in the middle of a character.
+        return decoder.decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+
+
+def _gb18030_or_other(path: Path, sample: bytes, gb_scan: _Scan, damage: str | None) -> tuple[str, _Scan, str | None]:
+    """GB18030 decoded the file; keep it unless its text is mojibake of Big5 or Shift-JIS; refuse if all are."""
+    gb_text = codecs.getincrementaldecoder("gb18030")(errors="replace").decode(sample, final=False)
+    if _plausibility(gb_text, simplified=True) >= MIN_PLAUSIBILITY:
+        return "gb18030", gb_scan, damage
+    best: tuple[float, str] | None = None
+    for encoding in FALLBACK_ENCODINGS:
+        text = _decodes(sample, encoding)
+        if text is None:
+            continue
+        score = _plausibility(text, simplified=False)
+        if score >= MIN_PLAUSIBILITY and (best is None or score > best[0]):
+            best = (score, encoding)
+    if best is not None:
+        encoding = best[1]
+        scan = _scan(path, encoding)
+        if scan.error_line is None:
+            name = ENCODING_NAMES.get(encoding, encoding)
+            return encoding, scan, f"文件按 {name} 编码读取 (the file was read as {encoding})"
+    # Traditional characters saved as GBK are legitimate and score between mojibake and simplified text.
+    if _plausibility(gb_text, simplified=True) >= 0.5:
+        return "gb18030", gb_scan, damage
+    raise NotTextCSVError(
+        "无法确定文字编码：按 GB18030/GBK 读出的是乱码，按 Big5（繁体）或 Shift-JIS 也读不通；"
+        "请在 Excel 中另存为“CSV UTF-8”后再导入 "
+        "(cannot tell the encoding: the text is garbled as GB18030/GBK and does not read as Big5 or Shift-JIS either; "
+        "save the file as CSV UTF-8 and import it again)"
+    )
+
+
 def _encoding_detect(path: Path, sample: bytes) -> tuple[str, _Scan, str | None]:
-    """Return (encoding, scan, warning); the warning is set when damaged bytes will be replaced."""
+    """Return (encoding, scan, warning); the warning says damaged bytes were replaced or a rarer encoding was used."""
     if sample.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
     elif sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -220,8 +326,10 @@ def _encoding_detect(path: Path, sample: bytes) -> tuple[str, _Scan, str | None]
     for encoding in candidates:
         scan = _scan(path, encoding)
         if scan.error_line is None:
+            if encoding == "gb18030":
+                return _gb18030_or_other(path, sample, scan, None)
             return encoding, scan, None
-        if _damaged_but_readable(encoding, scan, len(sample)):
+        if _damaged_but_readable(encoding, scan, sample):
             warning = (
                 f"文件按 {encoding} 读取，第 {scan.error_line} 行附近有无法解码的字节，已替换为 � "
                 f"(undecodable bytes near line {scan.error_line} were replaced)"
@@ -229,13 +337,20 @@ def _encoding_detect(path: Path, sample: bytes) -> tuple[str, _Scan, str | None]
             return encoding, _scan(path, encoding, errors="replace"), warning
     if candidates != ["utf-8", "gb18030"]:
         raise NotTextCSVError(f"无法按 {candidates[0]} 解码 (does not decode as {candidates[0]})")
+    for encoding in FALLBACK_ENCODINGS:
+        text = _decodes(sample, encoding)
+        if text is not None and _plausibility(text, simplified=False) >= MIN_PLAUSIBILITY:
+            scan = _scan(path, encoding)
+            if scan.error_line is None:
+                name = ENCODING_NAMES.get(encoding, encoding)
+                return encoding, scan, f"文件按 {name} 编码读取 (the file was read as {encoding})"
     from charset_normalizer import from_bytes
 
     guess = from_bytes(sample).best()
     if guess is not None and guess.encoding:
         scan = _scan(path, guess.encoding)
         if scan.error_line is None:
-            return guess.encoding, scan, None
+            return guess.encoding, scan, f"文件按 {guess.encoding} 编码读取（猜测） (the file was read as {guess.encoding}, a guess)"
     raise NotTextCSVError("无法识别文字编码 (undecodable bytes)")
 
 
@@ -258,7 +373,7 @@ def _csv_open(path: Path) -> Table:
         raise UnsupportedFormatError("HTML/XML 网页文件，请在 Excel 中打开后另存为 XLSX (an HTML or XML page; save it as XLSX)")
     first_line = text_sample.splitlines()[0] if text_sample.strip() else ""
     delimiter = _delimiter_detect(first_line)
-    errors = "replace" if damage else "strict"
+    errors = "replace" if damage and "�" in damage else "strict"
     stream = open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115 - closed by Table.close
     estimated = scan.newlines + (0 if scan.ends_with_newline else 1)
     table = Table(format="csv", rows=_csv_rows(stream, delimiter), encoding=encoding, estimated_rows=estimated)
@@ -281,13 +396,51 @@ def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
 # --- XLSX ---
 
 
-def _xlsx_open(path: Path) -> Table:
+def xlsx_inflation_check(path: Path) -> None:
+    """Refuse a zip bomb before openpyxl opens it: inflate every member in 1 MiB chunks, counting.
+
+    Memory stays at one chunk whatever the file holds. Each member may inflate to
+    at most XLSX_MAX_MEMBER_BYTES (the shared strings, which openpyxl keeps in
+    memory, to XLSX_MAX_SHARED_STRINGS_BYTES) and at most XLSX_MAX_RATIO times its
+    compressed size; the whole file to XLSX_MAX_UNCOMPRESSED_BYTES.
+    """
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                limit = XLSX_MAX_MEMBER_BYTES
+                if info.filename.lower().endswith("sharedstrings.xml"):
+                    limit = XLSX_MAX_SHARED_STRINGS_BYTES
+                inflated = 0
+                with archive.open(info) as member:
+                    while chunk := member.read(CHUNK_BYTES):
+                        inflated += len(chunk)
+                        total += len(chunk)
+                        ratio = inflated / max(info.compress_size, 1)
+                        if (
+                            inflated > limit
+                            or total > XLSX_MAX_UNCOMPRESSED_BYTES
+                            or (inflated > XLSX_RATIO_FLOOR_BYTES and ratio > XLSX_MAX_RATIO)
+                        ):
+                            raise ImportFileError(
+                                f"XLSX 解压后异常巨大（「{info.filename[:60]}」解压超过 {inflated // (1024 * 1024)} MB，"
+                                f"压缩比 {ratio:.0f}:1），疑似压缩炸弹或大量空白，已拒绝；请在 Excel 中删除空行空列后另存 "
+                                f"(the XLSX inflates abnormally: part '{info.filename[:60]}' passed "
+                                f"{inflated // (1024 * 1024)} MB at a {ratio:.0f}:1 ratio; refused as a zip bomb or padding)"
+                            )
+    except ImportFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        # CRC errors, truncated members and unsupported compression all mean a damaged file.
+        raise ImportFileError(
+            f"XLSX 文件已损坏，无法解压 (damaged XLSX: {type(exc).__name__})"
+        ) from None
+
+
+def _xlsx_open(path: Path, *, sheet_name: str | None = None, sheet_scorer=None) -> Table:
     from openpyxl import load_workbook
 
-    with zipfile.ZipFile(path) as archive:
-        inflated = sum(info.file_size for info in archive.infolist())
-    if inflated > XLSX_MAX_UNCOMPRESSED_BYTES:
-        raise ImportFileError("XLSX 解压后过大 (the XLSX inflates to more than 2 GiB)")
+    xlsx_inflation_check(path)
     # A file object, not the path: openpyxl refuses paths whose extension is not .xlsx, and the
     # format was already decided from the content.
     stream = open(path, "rb")  # noqa: SIM115 - closed by Table.close
@@ -297,15 +450,42 @@ def _xlsx_open(path: Path) -> Table:
     except Exception as exc:  # openpyxl raises KeyError, ValueError, zip and XML errors for broken files
         stream.close()
         raise ImportFileError(f"XLSX 文件已损坏，无法读取 (damaged XLSX: {type(exc).__name__})") from None
-    sheets = workbook.worksheets
-    if not sheets:
+
+    def fail(message: str) -> ImportFileError:
         workbook.close()
         stream.close()
-        raise ImportFileError("XLSX 中没有工作表 (the workbook has no worksheet)")
-    sheet = workbook.active if workbook.active in sheets else sheets[0]
+        return ImportFileError(message)
+
+    sheets = workbook.worksheets
+    if not sheets:
+        raise fail("XLSX 中没有工作表 (the workbook has no worksheet)")
+    names = "、".join(f"「{s.title}」" for s in sheets)
     warnings = []
-    if len(sheets) > 1:
-        warnings.append(f"工作簿有 {len(sheets)} 个工作表，只导入了「{sheet.title}」 (only the sheet '{sheet.title}' was imported)")
+    if sheet_name:
+        matching = [s for s in sheets if s.title.strip() == sheet_name.strip()]
+        if not matching:
+            raise fail(f"工作簿中没有名为「{sheet_name}」的工作表；有：{names} (no sheet named '{sheet_name}'; sheets: {names})")
+        sheet = matching[0]
+    else:
+        sheet = workbook.active if workbook.active in sheets else sheets[0]
+        if len(sheets) > 1 and sheet_scorer is not None:
+            # The sheet whose header looks most like tickets; the active sheet wins a tie.
+            ordered = [sheet] + [s for s in sheets if s is not sheet]
+            scores = []
+            for candidate in ordered:
+                try:
+                    head = list(islice(_xlsx_rows(candidate), SHEET_PROBE_ROWS))
+                except ImportFileError:
+                    head = []
+                scores.append((sheet_scorer(head), -ordered.index(candidate), candidate))
+            best = max(scores, key=lambda item: (item[0], item[1]))
+            if best[0] > (0, 0):
+                sheet = best[2]
+        if len(sheets) > 1:
+            warnings.append(
+                f"工作簿有 {len(sheets)} 个工作表（{names}），导入的是「{sheet.title}」；可用 --sheet 指定 "
+                f"(the workbook has {len(sheets)} sheets; imported '{sheet.title}'; choose one with --sheet)"
+            )
     estimated = sheet.max_row
     # The declared dimension is only a hint: some generators write a wrong one,
     # and openpyxl would silently stop reading at it.
@@ -314,6 +494,7 @@ def _xlsx_open(path: Path) -> Table:
         format="xlsx",
         rows=_xlsx_rows(sheet),
         sheet_name=sheet.title,
+        sheet_names=[s.title for s in sheets],
         estimated_rows=estimated if estimated and estimated > 1 else None,
         warnings=warnings,
     )

@@ -22,40 +22,53 @@ page (through the ``feedback.run_import`` task):
   "物流太慢了"); the result carries a warning when the file has no id column.
 * An unknown SKU is not an error: the ticket is saved without a product and the
   row gets a warning (the rule of ``ticket_validate``).
+* No complaint is lost to one bad field: an unreadable date keeps the row, dated
+  at import, with a row warning; an unknown channel keeps the row on the
+  preset's default channel with a row warning that quotes the raw value. Only a
+  row without any text (or with too long a text) fails.
+* Ids a spreadsheet has mangled (``2.69014E+17``, number cells of more than 15
+  digits) are never used to deduplicate or stored as if exact: the row is
+  imported without an external id (an order number is kept with a leading
+  ``≈``), and one warning per file and column gives the count and the rows.
+* Summary rows (合计, 总计 ...) are skipped and counted apart, not as failures.
 """
 from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from feedback.masking import mask_phone_numbers
 from feedback.models import Channel, ImportJob, Product
 from feedback.services import TicketInput, TicketValidationError, ticket_validate, tickets_bulk_create
 
 from . import columns as cols
-from .readers import ImportFileError, table_open
+from .framework import (
+    ROWS_QUOTED,
+    ImportReport,
+    data_rows,
+    job_enqueue,
+    job_execute,
+    job_finish,
+    job_run,
+    table_with_plan,
+)
+from .readers import ImportFileError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "import"
 BATCH_SIZE = 1000
-# Caps on what is kept per job, so a file of 100,000 bad rows cannot bloat the ImportJob row.
-MAX_LISTED_ERRORS = 1000
-MAX_LISTED_WARNINGS = 1000
 VALUE_PREVIEW_CHARS = 80
+# Marks an order number whose digits a spreadsheet has rounded away.
+INEXACT_MARK = "≈"
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -69,51 +82,14 @@ __all__ = [
 
 
 @dataclass
-class ImportResult:
-    """What an import did. ``errors`` and ``warnings`` are capped lists of dicts
-    ``{"row", "column", "field", "message", "value"}`` (``row`` is None for a note
-    about the whole file); ``*_omitted`` count what the caps left out."""
+class ImportResult(ImportReport):
+    """What a ticket import did (see ImportReport for the shared counters and row reports)."""
 
-    total: int = 0  # data rows read so far (blank rows are not counted)
     imported: int = 0
     duplicates: int = 0
-    failed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    errors_omitted: int = 0
-    warnings_omitted: int = 0
-    expected_total: int | None = None  # estimate for a progress bar; None if unknown
-    format: str = ""
-    encoding: str | None = None
-
-    def error_add(self, entry: dict[str, Any]) -> None:
-        if len(self.errors) < MAX_LISTED_ERRORS:
-            self.errors.append(entry)
-        else:
-            self.errors_omitted += 1
-
-    def warning_add(self, entry: dict[str, Any]) -> None:
-        if len(self.warnings) < MAX_LISTED_WARNINGS:
-            self.warnings.append(entry)
-        else:
-            self.warnings_omitted += 1
-
-    @property
-    def note(self) -> str:
-        """A line saying what the caps left out, or ""."""
-        parts = []
-        if self.errors_omitted:
-            parts.append(f"仅列出前 {MAX_LISTED_ERRORS} 条错误，另有 {self.errors_omitted} 条未列出")
-        if self.warnings_omitted:
-            parts.append(f"仅列出前 {MAX_LISTED_WARNINGS} 条提示，另有 {self.warnings_omitted} 条未列出")
-        if not parts:
-            return ""
-        english = []
-        if self.errors_omitted:
-            english.append(f"{self.errors_omitted} more errors not listed")
-        if self.warnings_omitted:
-            english.append(f"{self.warnings_omitted} more warnings not listed")
-        return "；".join(parts) + f" ({'; '.join(english)})"
+    source: str = ""  # the id namespace the tickets were saved under
+    preset: str | None = None  # the platform preset used (named or detected)
+    preset_detected: bool = False
 
 
 ProgressCallback = Callable[[ImportResult], None]
@@ -125,6 +101,7 @@ class _PendingRow:
     data: TicketInput
     errors: dict[str, tuple[str, str | None]]  # field -> (message, offending value)
     raw: dict[str, str]
+    notes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (field, warning, value) if saved
 
 
 class _Importer:
@@ -142,6 +119,10 @@ class _Importer:
         self.progress = progress
         self.tz = ZoneInfo(settings.TIME_ZONE)
         self.index = plan.columns
+        self.default_channel = plan.preset.channel if plan.preset else Channel.CHAT
+        # field -> (rows, first raw value) of ids a spreadsheet rounded
+        self.inexact: dict[str, tuple[list[int], str]] = {}
+        self.inexact_counts: dict[str, int] = {}
         self.products: dict[str, Product | None] = {}
         self.seen_ids: set[str] = set()
         self.pending: list[_PendingRow] = []
@@ -153,37 +134,95 @@ class _Importer:
             return None
         return cells[index]
 
+    def _inexact(self, name: str, row_number: int, raw: str) -> None:
+        rows, first = self.inexact.setdefault(name, ([], raw))
+        if len(rows) < ROWS_QUOTED:
+            rows.append(row_number)
+        self.inexact_counts[name] = self.inexact_counts.get(name, 0) + 1
+
+    def row_skip(self, row_number: int, cells: list[Any]) -> None:
+        """Count a row a crashed run already committed, and note its rounded ids for the file warning."""
+        self.result.total += 1
+        for name in ("external_id", "order_number"):
+            value, exact = cols.id_clean(self._cell(cells, name))
+            if value and not exact:
+                self._inexact(name, row_number, value)
+
     def row_add(self, row_number: int, cells: list[Any]) -> None:
         self.result.total += 1
         errors: dict[str, tuple[str, str | None]] = {}
+        notes: list[tuple[str, str, str | None]] = []
         raw_channel = self._cell(cells, "channel")
-        try:
-            channel = cols.channel_parse(raw_channel)
-        except ValueError as exc:
-            errors["channel"] = (str(exc), cols.cell_text(raw_channel))
-            channel = Channel.CHAT  # placeholder so validation does not report the channel twice
+        if not cols.cell_text(raw_channel).strip():
+            channel = self.default_channel
+        else:
+            try:
+                channel = cols.channel_parse(raw_channel)
+            except ValueError:
+                channel = self.default_channel
+                notes.append(("channel", (
+                    f"未知渠道「{cols.cell_text(raw_channel).strip()[:40]}」：工单已导入，渠道记为"
+                    f"「{Channel(channel).label}」，原值见此处 (unknown channel: the ticket was imported "
+                    f"on the '{channel}' channel; the raw value is kept here)"
+                ), cols.cell_text(raw_channel)))
         raw_date = self._cell(cells, "received_at")
         try:
             received_at = cols.datetime_parse(raw_date, tz=self.tz)
-        except ValueError as exc:
-            errors["received_at"] = (str(exc), cols.cell_text(raw_date))
+        except ValueError:
             received_at = None
-        raw = {
-            name: cols.cell_text(self._cell(cells, name)).strip()
-            for name in ("external_id", "sku", "order_number")
-        }
+            notes.append(("received_at", (
+                f"无法识别的日期「{cols.cell_text(raw_date).strip()[:40]}」：工单已导入，时间记为导入时刻 "
+                f"(unreadable date: the ticket was imported, dated at the moment of import)"
+            ), cols.cell_text(raw_date)))
+        raw: dict[str, str] = {}
+        exact: dict[str, bool] = {}
+        for name in ("external_id", "order_number"):
+            raw[name], exact[name] = cols.id_clean(self._cell(cells, name))
+            if raw[name] and not exact[name]:
+                self._inexact(name, row_number, raw[name])
+        raw["sku"], _ = cols.id_clean(self._cell(cells, "sku"))
+        # A rounded id would merge different complaints into one: keep the row, drop the id.
+        external_id = raw["external_id"] if exact["external_id"] else ""
+        order_number = raw["order_number"] if exact["order_number"] else INEXACT_MARK + raw["order_number"]
+        text = cols.text_combine([(self.plan.headers[i], cells[i] if i < len(cells) else None) for i in self.plan.text_columns])
         data = TicketInput(
-            text=cols.cell_text(self._cell(cells, "text")),
+            text=text,
             channel=channel,
             sku=raw["sku"],
-            order_number=raw["order_number"],
+            order_number=order_number,
             external_source=self.source,
-            external_id=raw["external_id"] or None,
+            external_id=external_id or None,
             received_at=received_at,
         )
-        self.pending.append(_PendingRow(row=row_number, data=data, errors=errors, raw=raw))
+        self.pending.append(_PendingRow(row=row_number, data=data, errors=errors, raw=raw, notes=notes))
         if len(self.pending) >= self.batch_size:
             self.flush()
+
+    def inexact_warnings(self) -> list[str]:
+        """One warning per column whose ids a spreadsheet rounded: the count, the rows, an example."""
+        messages = []
+        for name, (rows, example) in self.inexact.items():
+            count = self.inexact_counts[name]
+            column = self.plan.column_name(name)
+            quoted = "、".join(str(r) for r in rows) + ("…" if count > len(rows) else "")
+            if name == "external_id":
+                consequence = (
+                    "这些行已导入，但没有保存工单号、不参与去重（重新导入修正后的文件会再导入一次这些行）",
+                    "the rows were imported without an external id and are not deduplicated "
+                    "(importing a corrected file imports them again)",
+                )
+            else:
+                consequence = (
+                    f"这些行已导入，订单号按原样保存并加上「{INEXACT_MARK}」标记",
+                    f"the rows were imported and the order number kept as shown, marked '{INEXACT_MARK}'",
+                )
+            messages.append(
+                f"「{column}」列有 {count} 行的编号被表格软件改成了科学计数法或超过 15 位的数字（如「{example}」，"
+                f"第 {quoted} 行），末几位已丢失：{consequence[0]}。请在导出或 Excel 中把该列设为文本后重新导出 "
+                f"(column '{column}': {count} ids lost digits in a spreadsheet, e.g. '{example}'; {consequence[1]}; "
+                f"format the column as text and export again)"
+            )
+        return messages
 
     def _products_prefetch(self) -> None:
         wanted = {p.data.sku for p in self.pending if p.data.sku and p.data.sku not in self.products}
@@ -227,6 +266,8 @@ class _Importer:
                 failed += 1
                 for name, (message, value) in row_errors.items():
                     errors.append(self._issue(pending.row, name, message, value))
+                for name, message, value in pending.notes:
+                    warnings.append(self._issue(pending.row, name, message, value))
                 continue
             external_id = pending.data.external_id
             if external_id:
@@ -241,6 +282,8 @@ class _Importer:
                 batch_ids.add(external_id)
             for message in pending.data.warnings:
                 warnings.append(self._issue(pending.row, "sku", message, pending.data.sku))
+            for name, message, value in pending.notes:
+                warnings.append(self._issue(pending.row, name, message, value))
             items.append(pending.data)
 
         for attempt in (1, 2):
@@ -294,45 +337,72 @@ class _Importer:
         job.save(update_fields=fields)
 
 
+def source_resolve(source: str | None) -> tuple[str, cols.Preset | None]:
+    """(id namespace, preset) for a --source value; empty means "detect from the headers"."""
+    source = (source or "").strip()[:40]
+    return source, cols.preset_get(source)
+
+
 def import_file(
     *,
     path: str | Path,
-    source: str = DEFAULT_SOURCE,
+    source: str | None = None,
     column_mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
     filed_by=None,
     progress: ProgressCallback | None = None,
     job: ImportJob | None = None,
+    resume: bool = False,
     enqueue: bool = True,
     batch_size: int | None = None,
 ) -> ImportResult:
-    """Import every row of a CSV or XLSX file as tickets from ``source``; return what happened.
+    """Import every row of a CSV or XLSX file as tickets; return what happened.
+
+    ``source`` is the id namespace and, when it names a platform preset (taobao,
+    jd, pdd, douyin, kuaishou), the column preset too. Without it the platform is
+    detected from the headers and its name becomes the namespace (``import`` if
+    none is recognised). ``sheet`` names the workbook sheet; by default the sheet
+    whose header looks most like tickets is used.
 
     Raises ImportFileError when the file cannot be read at all; rows imported
     before a failure part-way through (a damaged XLSX) stay saved. With ``job``,
     the job's progress fields are saved after every batch. With ``enqueue``,
     new tickets are sent to triage after their batch commits.
+
+    With ``resume`` (a job whose worker died), the job's saved counters and
+    reports are kept and its first ``processed_rows`` data rows are skipped: they
+    were committed together with that count, so nothing is imported twice, not
+    even rows without an id.
     """
-    source = (source or DEFAULT_SOURCE).strip()[:40] or DEFAULT_SOURCE
+    source, preset = source_resolve(source)
     batch_size = batch_size or BATCH_SIZE
-    with table_open(path) as table:
-        result = ImportResult(format=table.format, encoding=table.encoding)
-        rows: Iterator[tuple[int, list[Any]]] = iter(table.rows)
-        plan = cols.header_find(rows, mapping=column_mapping)
-        if table.estimated_rows is not None:
-            result.expected_total = max(0, table.estimated_rows - plan.header_row)
-        for message in [*table.warnings, *plan.warnings]:
-            result.warning_add({"row": None, "column": "", "field": "", "message": message, "value": None})
+    result = ImportResult()
+    with table_with_plan(path=path, report=result, mapping=column_mapping, preset=preset, sheet=sheet) as (_, plan, rows):
+        result.source = source or (plan.preset.name if plan.preset else DEFAULT_SOURCE)
+        result.preset = plan.preset.name if plan.preset else None
+        result.preset_detected = plan.detected
         importer = _Importer(
-            plan=plan, source=source, filed_by=filed_by, enqueue=enqueue, batch_size=batch_size,
+            plan=plan, source=result.source, filed_by=filed_by, enqueue=enqueue, batch_size=batch_size,
             result=result, job=job, progress=progress,
         )
+        skip = 0
+        if job is not None and resume:
+            skip = job.processed_rows
+            result.imported, result.duplicates, result.failed = job.imported, job.duplicates, job.failed
+            # The saved lists already hold the file-level notes of the first run.
+            result.errors, result.warnings = list(job.errors), list(job.warnings)
+            result.file_warning_add(
+                f"导入进程在第 {skip} 行后中断，已从中断处继续；之前的行没有重复导入 "
+                f"(the import's worker died after {skip} rows; it was resumed there, nothing was imported twice)"
+            )
         if job is not None:
             importer._job_save()
         if progress:
             progress(result)
         try:
-            for row_number, cells in rows:
-                if cols.row_is_blank(cells):
+            for index, (row_number, cells) in enumerate(data_rows(rows, result)):
+                if index < skip:
+                    importer.row_skip(row_number, cells)
                     continue
                 importer.row_add(row_number, cells)
         except ImportFileError:
@@ -340,6 +410,8 @@ def import_file(
             importer.flush()
             raise
         importer.flush()
+    for message in importer.inexact_warnings():
+        result.file_warning_add(message)
     result.expected_total = result.total
     if job is not None:
         importer._saved_lengths = (-1, -1, "")
@@ -351,27 +423,35 @@ def import_file(
     return result
 
 
-def import_preflight(*, path: str | Path, column_mapping: dict[str, str] | None = None) -> cols.ColumnPlan:
+def import_preflight(
+    *, path: str | Path, column_mapping: dict[str, str] | None = None, source: str | None = None, sheet: str | None = None
+) -> cols.ColumnPlan:
     """Open the file and find its header, so an upload form can refuse an unreadable file at once.
 
     Raises ImportFileError exactly as ``import_file`` would before its first row.
     """
-    with table_open(path) as table:
-        return cols.header_find(iter(table.rows), mapping=column_mapping)
+    _, preset = source_resolve(source)
+    with table_with_plan(
+        path=path, report=ImportResult(), mapping=column_mapping, preset=preset, sheet=sheet,
+    ) as (_, plan, _rows):
+        return plan
 
 
-def import_job_create(*, upload, source: str, column_mapping: dict[str, str], created_by) -> ImportJob:
+def import_job_create(
+    *, upload, source: str, column_mapping: dict[str, str], created_by, sheet: str = "",
+) -> ImportJob:
     """Save an uploaded file as a queued ImportJob and enqueue ``feedback.run_import`` after commit.
 
     Never raises for an unreachable broker: the job stays queued with a message the upload page
-    shows, and ``import_jobs_requeue`` (the beat task ``feedback.sweep_queued_imports``) sends it
+    shows, and ``jobs_queued_requeue`` (the beat task ``feedback.sweep_queued_imports``) sends it
     once the broker is back.
     """
     with transaction.atomic():
         job = ImportJob(
             original_name=os.path.basename(upload.name)[:255],
-            source=(source or DEFAULT_SOURCE).strip()[:40],
+            source=(source or "").strip()[:40],
             column_mapping=column_mapping or {},
+            sheet=(sheet or "")[:100],
             created_by=created_by,
         )
         job.file.save(os.path.basename(upload.name), upload, save=False)
@@ -381,94 +461,40 @@ def import_job_create(*, upload, source: str, column_mapping: dict[str, str], cr
     return job
 
 
-QUEUED_UNTIL_BROKER_RETURNS = (
-    "任务队列暂时不可用：文件已保存，队列恢复后自动开始导入，无需重新上传 "
-    "(the task queue is unreachable: the file is saved and the import starts by itself when the queue is back; "
-    "no need to upload again)"
-)
-
-
 def _job_enqueue(job: ImportJob) -> None:
     from feedback.tasks import run_import
 
-    try:
-        run_import.apply_async(args=[job.pk], retry=False)
-    except Exception as exc:  # kombu raises several types for an unreachable broker
-        logger.warning("broker unavailable, import job %s stays queued for the sweeper: %s", job.pk, exc)
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(message=QUEUED_UNTIL_BROKER_RETURNS)
-
-
-def import_jobs_requeue(*, model, task, older_than_seconds: int) -> int:
-    """Send again every job of ``model`` still queued ``older_than_seconds`` after its upload; return how many.
-
-    Safe to repeat: the job's task claims it with a conditional update, so a job whose first
-    message did reach the broker runs once however often it is sent.
-    """
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(model.objects.filter(status=model.Status.QUEUED, created_at__lt=cutoff)
-               .order_by("created_at").values_list("pk", flat=True)[:500])
-    for job_id in ids:
-        task.delay(job_id)
-    if ids:
-        logger.info("re-enqueued %d queued %s jobs", len(ids), model._meta.model_name)
-    return len(ids)
-
-
-@contextmanager
-def _local_path(stored_file) -> Iterator[str]:
-    """A filesystem path for a stored file; copied to a temporary file for storages without one."""
-    try:
-        path = stored_file.path
-    except NotImplementedError:
-        path = None
-    if path:
-        yield path
-        return
-    suffix = Path(stored_file.name).suffix
-    with tempfile.NamedTemporaryFile(suffix=suffix) as copy, stored_file.open("rb") as source:
-        shutil.copyfileobj(source, copy)
-        copy.flush()
-        yield copy.name
-
-
-def _job_finish(job: ImportJob, *, status: str, message: str) -> None:
-    job.status = status
-    job.message = message
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "message", "finished_at"])
+    job_enqueue(task=run_import, model=ImportJob, job_id=job.pk)
 
 
 def import_job_run(*, job_id: int) -> ImportResult | None:
     """Run a queued import job to the end (the body of the ``feedback.run_import`` task).
 
-    Claims the job with a conditional QUEUED -> RUNNING update, so a redelivered
-    task finds nothing to do. A file-level error marks the job FAILED with its
-    message; an unexpected error marks it FAILED and re-raises for the worker log.
+    See ``framework.job_execute``: a redelivered task for a job another worker
+    is running does nothing; one for a job whose worker died resumes it. A
+    file-level error marks the job FAILED with its message; an unexpected error
+    marks it FAILED and re-raises for the worker log.
     """
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(status=ImportJob.Status.RUNNING)
-    if not claimed:
-        logger.info("import job %s is not queued (already claimed or gone); nothing to do", job_id)
-        return None
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    try:
-        with _local_path(job.file) as path:
-            result = import_file(
+
+    def run(job: ImportJob, resume: bool) -> ImportResult | None:
+        def body(path: str) -> ImportResult:
+            return import_file(
                 path=path,
-                source=job.source or DEFAULT_SOURCE,
+                source=job.source,
                 column_mapping=job.column_mapping or None,
+                sheet=job.sheet or None,
                 filed_by=job.created_by,
                 job=job,
+                resume=resume,
             )
-    except ImportFileError as exc:
-        _job_finish(job, status=ImportJob.Status.FAILED, message=str(exc))
-        return None
-    except Exception as exc:
-        logger.exception("import job %s stopped", job_id)
-        _job_finish(
-            job,
-            status=ImportJob.Status.FAILED,
-            message=f"导入意外中断，已导入的行已保存 (the import stopped unexpectedly; rows already imported are kept): {type(exc).__name__}",
-        )
-        raise
-    _job_finish(job, status=ImportJob.Status.DONE, message=result.note)
-    return result
+
+        result = job_run(job, body=body, model_label="ticket import")
+        if result is None:
+            return None
+        if job.source != result.source:
+            job.source = result.source
+            job.save(update_fields=["source"])
+        job_finish(job, status=ImportJob.Status.DONE, message=result.note)
+        return result
+
+    return job_execute(ImportJob, job_id, run=run)

@@ -67,9 +67,19 @@ def sweep_queued_imports() -> int:
     """Send sales import jobs still queued a while after upload (uploaded while the broker was down)."""
     from django.conf import settings
 
-    from feedback.imports.service import import_jobs_requeue
+    from feedback.imports.framework import jobs_queued_requeue
 
     from .models import SalesImportJob
 
-    return import_jobs_requeue(model=SalesImportJob, task=run_sales_import,
+    return jobs_queued_requeue(model=SalesImportJob, task=run_sales_import,
                                older_than_seconds=settings.IMPORT_SWEEP_AFTER_SECONDS)
+
+
+@shared_task(name="impact.sweep_sales_imports", acks_late=True, soft_time_limit=60)
+def sweep_sales_imports() -> int:
+    """Re-run sales imports left RUNNING by a worker that died (the upsert makes a re-run idempotent)."""
+    from feedback.imports.framework import jobs_orphaned_resume
+
+    from .models import SalesImportJob
+
+    return len(jobs_orphaned_resume(model=SalesImportJob, task=run_sales_import))

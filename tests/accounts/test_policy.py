@@ -14,8 +14,9 @@ A = Action
 # Written out by hand from the README's role table, not derived from POLICY.
 ALLOWED = {
     Role.AGENT: {A.FILE_TICKETS, A.IMPORT_TICKETS, A.CORRECT_TICKETS},
-    Role.LEAD: {A.FILE_TICKETS, A.IMPORT_TICKETS, A.CORRECT_TICKETS, A.CHANGE_ISSUES, A.DECIDE_SUBTHEMES},
-    Role.MANAGER: {A.FILE_TICKETS, A.IMPORT_TICKETS, A.IMPORT_SALES},
+    Role.LEAD: {A.FILE_TICKETS, A.IMPORT_TICKETS, A.CORRECT_TICKETS, A.CHANGE_ISSUES, A.DECIDE_SUBTHEMES,
+                A.MANAGE_PRODUCTS},
+    Role.MANAGER: {A.FILE_TICKETS, A.IMPORT_TICKETS, A.IMPORT_SALES, A.MANAGE_PRODUCTS},
     Role.ADMIN: set(Action),
 }
 CASES = [(role, action) for role in ALLOWED for action in Action]
@@ -78,6 +79,7 @@ PAGES = {
     A.IMPORT_SALES: "impact-sales-import",
     A.MANAGE_ROUTING: "routing-rules",
     A.DECIDE_SUBTHEMES: "subtheme-candidates",
+    A.MANAGE_PRODUCTS: "product-import",
 }
 PAGE_CASES = [(role, action) for role in ALLOWED for action in PAGES]
 

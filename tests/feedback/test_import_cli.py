@@ -27,7 +27,7 @@ def run_command(*args: str) -> str:
     return out.getvalue()
 
 
-def test_prints_summary_and_row_errors_and_succeeds_when_some_rows_fail(db, tmp_path):
+def test_prints_summary_and_row_errors_and_warnings_naming_rows(db, tmp_path):
     path = write_csv(tmp_path / "export.csv", [
         ["工单号", "内容", "渠道"],
         ["1", "物流太慢", "电话"],
@@ -38,12 +38,13 @@ def test_prints_summary_and_row_errors_and_succeeds_when_some_rows_fail(db, tmp_
 
     output = run_command(str(path), "--no-triage")
 
-    assert "已导入 imported: 1" in output
+    assert "已导入 imported: 2" in output
     assert "重复跳过 skipped as duplicate: 1" in output
-    assert "失败 failed: 2" in output
-    assert "第 3 行" in output and "第 5 行" in output
-    assert "信鸽" in output
-    assert Ticket.objects.count() == 1
+    assert "失败 failed: 1" in output
+    assert "第 3 行" in output  # the empty text: an error
+    assert "第 4 行 row 4" in output  # the duplicate id: a row warning, named
+    assert "第 5 行 row 5 · 渠道" in output and "信鸽" in output  # the unknown channel: kept, warned
+    assert Ticket.objects.count() == 2
 
 
 def test_second_run_reports_everything_as_duplicate(db, tmp_path):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from feedback.imports import columns, service
+from feedback.imports import columns, framework, service
 from feedback.imports.readers import ImportFileError, NotTextCSVError, UnsupportedFormatError, table_open
 from feedback.imports.service import import_file, import_job_run
 from feedback.models import Channel, ImportJob, Ticket
@@ -209,7 +209,7 @@ def test_chinese_headers_fill_every_field(db, tmp_path):
     ["ticket_id", "Content", "Product", "Order", "CHANNEL", "created_at"],
     ["\ufeff ID ", "  description ", "SKU", "Order Number", " channel", "Date"],
     ["外部工单号", "问题描述", "商品编码", "订单编号", "来源渠道", "提交时间"],
-    ["单号", "投诉内容", "商品ID", "订单号", "渠道", "日期"],
+    ["单号", "投诉内容", "商家编码", "订单号", "渠道", "日期"],
     ["工单号", "评价内容", "商品", "订单号", "渠道", "时间"],
 ])
 def test_header_variants_are_recognised(db, tmp_path, header):
@@ -381,22 +381,24 @@ def test_bad_rows_are_reported_with_spreadsheet_row_numbers_and_good_rows_import
         ["B-1", "", "", "", "", ""],                                  # row 3: empty text
         ["B-2", " \u3000 \t", "", "", "", ""],                        # row 4: whitespace only
         ["B-3", "长" * 5001, "", "", "", ""],                         # row 5: too long
-        ["B-4", "坏了", "", "", "", "下周三"],                        # row 6: bad date
-        ["B-5", "坏了", "", "", "飞鸽传书", ""],                      # row 7: unknown channel
+        ["W-4", "坏了", "", "", "", "下周三"],                        # row 6: bad date: kept, warned
+        ["W-5", "坏了", "", "", "飞鸽传书", ""],                      # row 7: unknown channel: kept, warned
         ["G-2", "长" * 5000, "", "", "App", "2026/5/2"],              # row 8: good, at the limit
     ], encoding="gb18030")
 
     result = run(path)
 
-    assert (result.total, result.imported, result.failed, result.duplicates) == (7, 2, 5, 0)
-    assert errors_by_row(result) == {3: {"text"}, 4: {"text"}, 5: {"text"}, 6: {"received_at"}, 7: {"channel"}}
+    assert (result.total, result.imported, result.failed, result.duplicates) == (7, 4, 3, 0)
+    assert errors_by_row(result) == {3: {"text"}, 4: {"text"}, 5: {"text"}}
     by_row = {e["row"]: e for e in result.errors}
     assert by_row[3]["column"] == "内容"
     assert "5001" in by_row[5]["message"]
-    assert by_row[6]["column"] == "创建时间" and by_row[6]["value"] == "下周三"
-    assert by_row[7]["column"] == "渠道" and "飞鸽传书" in by_row[7]["message"]
     assert by_row[5]["value"] is None  # ticket text is never echoed into reports
-    assert set(Ticket.objects.values_list("external_id", flat=True)) == {"G-1", "G-2"}
+    warned = {w["row"]: w for w in result.warnings if w["row"] is not None}
+    assert warned[6]["column"] == "创建时间" and warned[6]["value"] == "下周三"
+    assert warned[7]["column"] == "渠道" and "飞鸽传书" in warned[7]["message"]
+    assert set(Ticket.objects.values_list("external_id", flat=True)) == {"G-1", "G-2", "W-4", "W-5"}
+    assert Ticket.objects.get(external_id="W-5").channel == Channel.PLATFORM  # --source taobao: its default channel
 
 
 def test_a_row_with_several_problems_reports_each_field_once(db, tmp_path):
@@ -405,7 +407,8 @@ def test_a_row_with_several_problems_reports_each_field_once(db, tmp_path):
     result = run(path)
 
     assert result.failed == 1
-    assert errors_by_row(result) == {2: {"text", "channel", "received_at"}}
+    assert errors_by_row(result) == {2: {"text"}}
+    assert sorted(w["field"] for w in result.warnings if w["row"] == 2) == ["channel", "received_at"]
 
 
 def test_row_numbers_count_records_not_lines_when_a_cell_spans_lines(db, tmp_path):
@@ -436,7 +439,7 @@ def test_unknown_sku_is_saved_with_a_warning(db, tmp_path):
 
 
 def test_errors_are_capped_with_a_count_of_the_rest(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(service, "MAX_LISTED_ERRORS", 5)
+    monkeypatch.setattr(framework, "MAX_LISTED_ERRORS", 5)
     path = write_csv(tmp_path / "many.csv", [["工单号", "内容"]] + [[f"E{i}", ""] for i in range(12)] + [["OK", "ok"]])
 
     result = run(path)

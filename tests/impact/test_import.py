@@ -164,3 +164,65 @@ def test_import_orders_command_prints_a_summary(tmp_path, shirt, capsys):
     assert "Metrics recomputed for 2026-05-01 .. 2026-05-01" in out
     with pytest.raises(CommandError):
         call_command("import_orders", str(tmp_path / "missing.csv"))
+
+
+# --- the shared framework: platform-style headers, --map, workbook layout ---
+
+
+@pytest.fixture
+def frozen_clock():
+    import time_machine
+
+    with time_machine.travel("2026-12-07 10:00:00+08:00", tick=False):
+        yield
+
+
+def test_merchant_code_and_platform_style_headers_are_recognised(tmp_path, shirt, frozen_clock):
+    text = "统计日期,商家编码,商品ID,支付订单数,退款订单数,退款原因\n2026-05-01,CL-2001,556677,640,77,尺码偏小×50\n"
+    result = sales_import_file(path=write(tmp_path, text), refresh=False)
+    assert (result.created, result.failed) == (1, 0), result.errors
+    assert stored() == (640, 77)
+
+
+def test_map_names_columns_the_aliases_do_not_know(tmp_path, shirt, frozen_clock):
+    text = "业务日,货品编号,成交单量,退回件数\n2026/5/1,CL-2001,30,2\n"
+    with pytest.raises(ImportFileError, match="找不到必需的列"):
+        sales_import_file(path=write(tmp_path, text), refresh=False)
+
+    result = sales_import_file(
+        path=write(tmp_path, text), refresh=False,
+        column_mapping={"业务日": "day", "货品编号": "sku", "成交单量": "orders", "退回件数": "returns"},
+    )
+    assert (result.created, result.failed) == (1, 0)
+    assert stored() == (30, 2)
+
+
+def test_sales_workbook_title_row_second_sheet_and_total_row(tmp_path, shirt, frozen_clock):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "封面"
+    workbook.active.append(["店铺日报"])
+    sheet = workbook.create_sheet("明细")
+    sheet.append(["2026年5月 商品日报"])
+    sheet.append(["日期", "商家编码", "订单数", "退货数"])
+    sheet.append(["2026年5月1日", "CL-2001", 12, 1])
+    sheet.append(["合计", None, 12, 1])
+    path = tmp_path / "daily.xlsx"
+    workbook.save(path)
+
+    result = sales_import_file(path=path, refresh=False)
+
+    assert (result.created, result.failed, result.summary_rows, result.sheet) == (1, 0, 1, "明细")
+    assert stored() == (12, 1)
+
+
+def test_import_orders_map_option(tmp_path, shirt, frozen_clock, capsys):
+    path = write(tmp_path, "业务日,货品编号,成交单量,退回件数\n2026-05-01,CL-2001,30,2\n")
+    call_command("import_orders", str(path), "--no-refresh", "--map", "业务日=day", "--map", "货品编号=sku",
+                 "--map", "成交单量=orders", "--map", "退回件数=退货数")
+    assert stored() == (30, 2)
+    assert "1 new" in capsys.readouterr().out
+    # An unknown field name is a clear command error, not a silent skip.
+    with pytest.raises(CommandError, match="--map"):
+        call_command("import_orders", str(path), "--map", "业务日=天")

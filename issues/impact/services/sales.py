@@ -3,10 +3,14 @@
 The contract, shared by the CLI (``manage.py import_orders``), the upload page
 and the API (``POST /api/sales/``):
 
-* Columns: 日期 / date, SKU / 商品编码 / sku, 订单数 / orders, 退货数 / returns,
-  and optionally 退货原因 / return_reason. Headers are matched like the ticket
-  importer's (case, spaces, ``_`` and ``-`` ignored). A file without one of the
-  four required columns is refused before anything is saved.
+* Columns: 日期 / date, SKU / 商家编码 / 商品编码 / sku, 订单数 / orders,
+  退货数 / returns, and optionally 退货原因 / return_reason (more aliases in
+  ``HEADER_ALIASES``; ``--map`` / ``column_mapping`` names any other header).
+  The file is read by the shared import framework (``feedback.imports``):
+  same encodings, sheet choice, title lines, two-row headers, total rows
+  (合计) skipped, header matching (case, spaces, traditional characters,
+  ``_`` and ``-`` ignored). A file without one of the four required columns is
+  refused before anything is saved.
 * Dates: 2026-05-01, 2026/5/1, 2026年5月1日, 20260501, XLSX dates and Excel
   serial numbers (the ticket importer's parser). A date more than a day in the
   future is a row error.
@@ -36,7 +40,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -48,8 +52,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from feedback.imports import columns as cols
-from feedback.imports.readers import ImportFileError, table_open
-from feedback.imports.service import QUEUED_UNTIL_BROKER_RETURNS
+from feedback.imports.framework import (
+    ImportReport,
+    data_rows,
+    job_enqueue,
+    job_execute,
+    job_finish,
+    job_run,
+    table_with_plan,
+)
+from feedback.imports.readers import ImportFileError
 from feedback.models import Product
 
 from ..models import DailySales, ReturnReasonDaily, SalesImportJob
@@ -58,18 +70,19 @@ from ..reasons import ReasonCountError, reasons_to_categories
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
-MAX_LISTED = 1000
-HEADER_SEARCH_ROWS = 10
 FIELDS = ("day", "sku", "orders", "returns", "return_reason")
 REQUIRED = ("day", "sku", "orders", "returns")
 FIELD_LABELS = {"day": "日期", "sku": "SKU", "orders": "订单数", "returns": "退货数", "return_reason": "退货原因"}
+# 商家编码 (the merchant's code) first; 商品编号/商品ID stay last resorts because on JD and Pinduoduo
+# they are the platform's own ids, which a catalogue imported by 商家编码 will not know.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "day": ("日期", "date", "day", "统计日期", "业务日期", "销售日期"),
-    "sku": ("sku", "商品编码", "商品编号", "商品id", "货号", "product_sku", "product_id"),
-    "orders": ("订单数", "orders", "订单量", "下单数", "销量", "order_count"),
-    "returns": ("退货数", "returns", "退货量", "退货件数", "退货单数", "return_count"),
-    "return_reason": ("退货原因", "return_reason", "return_reasons", "退货理由", "原因", "reason", "reasons"),
+    "day": ("日期", "date", "day", "统计日期", "业务日期", "销售日期", "下单日期", "付款日期", "时间"),
+    "sku": ("sku", "商家编码", "商品编码", "商家sku", "sku编码", "货号", "product_sku", "商品编号", "商品id", "product_id"),
+    "orders": ("订单数", "orders", "订单量", "下单数", "销量", "销售数量", "支付订单数", "付款订单数", "成交订单数", "order_count"),
+    "returns": ("退货数", "returns", "退货量", "退货件数", "退货单数", "退款订单数", "退货退款数", "return_count"),
+    "return_reason": ("退货原因", "return_reason", "return_reasons", "退货理由", "退款原因", "原因", "reason", "reasons"),
 }
+SALES = cols.Schema(name="sales", fields=FIELDS, labels=FIELD_LABELS, aliases=HEADER_ALIASES, required=REQUIRED)
 _ALIAS: dict[str, str] = {
     cols.header_normalise(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases
 }
@@ -89,34 +102,14 @@ class SalesItem:
 
 
 @dataclass
-class SalesResult:
+class SalesResult(ImportReport):
     """What an import or a push did. Errors and warnings are dicts {"row", "column", "field", "message", "value"}."""
 
-    total: int = 0
     created: int = 0
     updated: int = 0
-    failed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    omitted: int = 0
-    expected_total: int | None = None
-    format: str = ""
-    encoding: str | None = None
     first_day: date | None = None
     last_day: date | None = None
     product_ids: set[int] = field(default_factory=set)
-
-    def _add(self, target: list[dict[str, Any]], entry: dict[str, Any]) -> None:
-        if len(target) < MAX_LISTED:
-            target.append(entry)
-        else:
-            self.omitted += 1
-
-    def error_add(self, entry: dict[str, Any]) -> None:
-        self._add(self.errors, entry)
-
-    def warning_add(self, entry: dict[str, Any]) -> None:
-        self._add(self.warnings, entry)
 
     def touched(self, day: date, product_id: int) -> None:
         self.first_day = day if self.first_day is None else min(self.first_day, day)
@@ -333,54 +326,6 @@ def metrics_refresh_enqueue(*, first_day: date | None, last_day: date | None, pr
 # --- file import ---
 
 
-@dataclass
-class _Plan:
-    header_row: int
-    headers: list[str]
-    columns: dict[str, int]
-
-    def column_name(self, name: str) -> str:
-        index = self.columns.get(name)
-        if index is None or index >= len(self.headers):
-            return FIELD_LABELS.get(name, name)
-        return self.headers[index] or FIELD_LABELS.get(name, name)
-
-
-def _columns_resolve(cells: list[Any], header_row: int) -> _Plan | None:
-    headers = [cols.cell_text(c).strip() for c in cells]
-    columns: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        name = _ALIAS.get(cols.header_normalise(header))
-        if name and name not in columns:
-            columns[name] = index
-    if not all(name in columns for name in REQUIRED):
-        return None
-    return _Plan(header_row=header_row, headers=headers, columns=columns)
-
-
-def _header_find(rows: Iterator[tuple[int, list[Any]]]) -> _Plan:
-    first_headers: list[str] | None = None
-    seen = 0
-    for row_number, cells in rows:
-        if cols.row_is_blank(cells):
-            continue
-        plan = _columns_resolve(cells, row_number)
-        if plan is not None:
-            return plan
-        if first_headers is None:
-            first_headers = [cols.cell_text(c).strip() for c in cells if cols.cell_text(c).strip()]
-        seen += 1
-        if seen >= HEADER_SEARCH_ROWS:
-            break
-    if first_headers is None:
-        raise ImportFileError("文件没有任何数据行 (the file has no rows)")
-    listing = "、".join(f"「{h}」" for h in first_headers[:20]) or "（无 none）"
-    raise ImportFileError(
-        f"找不到必需的列：日期、SKU、订单数、退货数（或 date, sku, orders, returns）；文件的列：{listing} "
-        f"(required columns not found: date, sku, orders, returns)"
-    )
-
-
 ProgressCallback = Callable[[SalesResult], None]
 
 
@@ -388,6 +333,8 @@ def sales_import_file(
     *,
     path: str | Path,
     source: str = "",
+    column_mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
     progress: ProgressCallback | None = None,
     job: SalesImportJob | None = None,
     batch_size: int = BATCH_SIZE,
@@ -398,18 +345,13 @@ def sales_import_file(
     Raises ImportFileError when the file cannot be read at all or lacks a
     required column. Good rows are saved batch by batch even if others fail.
     With ``refresh``, the metric refresh for the touched days is enqueued.
+    ``column_mapping`` maps headers to fields (``商品货号=sku``).
     """
     path = Path(path)
     source = (source or f"import:{path.name}")[:60]
     validator = _Validator()
-    with table_open(path) as table:
-        result = SalesResult(format=table.format, encoding=table.encoding)
-        rows = iter(table.rows)
-        plan = _header_find(rows)
-        if table.estimated_rows is not None:
-            result.expected_total = max(0, table.estimated_rows - plan.header_row)
-        for message in table.warnings:
-            result.warning_add({"row": None, "column": "", "field": "", "message": message, "value": None})
+    result = SalesResult()
+    with table_with_plan(path=path, report=result, schema=SALES, mapping=column_mapping, sheet=sheet) as (_, plan, rows):
         if "return_reason" not in plan.columns:
             result.warning_add({
                 "row": None, "column": "", "field": "return_reason",
@@ -464,9 +406,7 @@ def sales_import_file(
         if job is not None:
             _job_save(job, result)
         try:
-            for row_number, cells in rows:
-                if cols.row_is_blank(cells):
-                    continue
+            for row_number, cells in data_rows(rows, result):
                 result.total += 1
                 values = {
                     name: cells[index] if index < len(cells) else None for name, index in plan.columns.items()
@@ -559,13 +499,6 @@ def _job_save(job: SalesImportJob, result: SalesResult) -> None:
     job.save(update_fields=["total_rows", "processed_rows", "created", "updated", "failed", "errors", "warnings"])
 
 
-def _job_finish(job: SalesImportJob, *, status: str, message: str = "") -> None:
-    job.status = status
-    job.message = message
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "message", "finished_at"])
-
-
 def sales_import_job_create(*, upload, created_by, run_now: bool | None = None) -> SalesImportJob:
     """Save an uploaded file as a job; import it now if small (or ``run_now``), else enqueue it after commit."""
     from ..conf import impact_setting
@@ -586,33 +519,25 @@ def sales_import_job_create(*, upload, created_by, run_now: bool | None = None) 
 def _job_enqueue(job_id: int) -> None:
     from ..tasks import run_sales_import
 
-    try:
-        run_sales_import.apply_async(args=[job_id], retry=False)
-    except Exception as exc:  # broker down: the file is saved; impact.sweep_queued_imports sends it later
-        logger.warning("broker unavailable, sales import %s stays queued for the sweeper: %s", job_id, exc)
-        SalesImportJob.objects.filter(pk=job_id, status=SalesImportJob.Status.QUEUED).update(
-            message=QUEUED_UNTIL_BROKER_RETURNS)
+    job_enqueue(task=run_sales_import, model=SalesImportJob, job_id=job_id)
 
 
 def sales_import_job_run(*, job_id: int) -> SalesResult | None:
-    """Run a queued job to the end; a redelivered task finds it claimed and does nothing."""
-    claimed = SalesImportJob.objects.filter(pk=job_id, status=SalesImportJob.Status.QUEUED).update(
-        status=SalesImportJob.Status.RUNNING
-    )
-    if not claimed:
-        return None
-    job = SalesImportJob.objects.get(pk=job_id)
-    try:
-        result = sales_import_file(path=job.file.path, source=f"upload:{job.original_name}"[:60], job=job)
-    except ImportFileError as exc:
-        _job_finish(job, status=SalesImportJob.Status.FAILED, message=str(exc))
-        return None
-    except Exception as exc:
-        logger.exception("sales import job %s stopped", job_id)
-        _job_finish(job, status=SalesImportJob.Status.FAILED,
-                    message=f"导入意外中断，已导入的行已保存 (the import stopped; rows already saved are kept): {type(exc).__name__}")
-        raise
-    note = f"另有 {result.omitted} 条错误/提示未列出 ({result.omitted} more not listed)" if result.omitted else ""
-    _job_save(job, result)
-    _job_finish(job, status=SalesImportJob.Status.DONE, message=note)
-    return result
+    """Run a queued job to the end; a redelivered task finds it claimed and does nothing.
+
+    A job whose worker died is run again from the start: the upsert replaces
+    each (day, SKU), so re-running it is idempotent.
+    """
+
+    def run(job: SalesImportJob, resume: bool) -> SalesResult | None:
+        def body(path: str) -> SalesResult:
+            return sales_import_file(path=path, source=f"upload:{job.original_name}"[:60], job=job)
+
+        result = job_run(job, body=body, model_label="sales import")
+        if result is None:
+            return None
+        _job_save(job, result)
+        job_finish(job, status=SalesImportJob.Status.DONE, message=result.note)
+        return result
+
+    return job_execute(SalesImportJob, job_id, run=run)
