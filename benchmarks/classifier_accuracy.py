@@ -51,7 +51,7 @@ TARGET_PRECISION = 0.90
 INNER_FOLDS = 3
 # Candidate hyper-parameters; the nested loops pick among them inside the training data.
 COLD_GRID = [{}, {"char_weight": 1.0}, {"pseudo_weight": 0.2}]
-CV_GRID = [{}, {"label_weight": 3.0}]
+CV_GRID = [{}, {"seed_weight": 0.5}]
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -78,6 +78,8 @@ class TrainingConfig:
     pseudo_weight: float = 0.4
     # Pseudo-labels whose top-1 score beats the top-2 by no more than this are left out (0: keep all).
     pseudo_margin: float = 0.25
+    # Co-training: a pseudo-label is kept only if a words-only and a characters-only model agree with it.
+    co_training: bool = False
     self_training_rounds: int = 1
     min_df: int = 2
     max_features: int = 250_000
@@ -193,6 +195,9 @@ class TriageModel:
                 # Only tickets the model separates clearly (top-1 minus top-2 score) teach it.
                 ranked = np.sort(scores, axis=1)
                 keep = (ranked[:, -1] - ranked[:, -2]) > config.pseudo_margin
+                if config.co_training:
+                    words_view, chars_view = self._view_predictions(X, y, sample_weight, X_pool)
+                    keep &= (words_view == pseudo) & (chars_view == pseudo)
                 X_kept, pseudo = X_pool[keep], pseudo[keep]
             self._fit_linear(
                 sp.vstack([X, X_kept]).tocsr(),
@@ -259,10 +264,13 @@ class TriageModel:
             return 1.0
         splitter = StratifiedKFold(folds, shuffle=True, random_state=self.config.random_state)
         scores = np.zeros((len(y), len(self.labels)))
+        # The fold models borrow self.weights; whatever was fitted before comes back afterwards.
+        fitted = (self.weights, self.intercept)
         for fold, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y)):
             self._fit_linear(X[train], y[train], sample_weight[train])
             scores[test] = self._decision(X[test])
             step(fold + 1)
+        self.weights, self.intercept = fitted
 
         rows = np.flatnonzero(is_real) if is_real.sum() >= MIN_REAL_FOR_CALIBRATION else np.arange(len(y))
 
@@ -283,6 +291,22 @@ class TriageModel:
         """
         from scipy.optimize import brentq
 
+        words_view, chars_view = self._view_predictions(X, y, sample_weight, X_pool)
+        agreement = float(np.clip((words_view == chars_view).mean(), 1.0 / len(self.labels) + 0.01, 0.99))
+        scores = self._decision(X_pool).astype(np.float64)
+
+        def gap(temperature: float) -> float:
+            return float(softmax(scores * temperature, axis=1).max(axis=1).mean()) - agreement
+
+        low, high = 1e-3, 200.0
+        if gap(low) > 0:
+            return low
+        if gap(high) < 0:
+            return high
+        return float(brentq(gap, low, high, xtol=1e-3))
+
+    def _view_predictions(self, X, y: np.ndarray, sample_weight: np.ndarray, X_pool) -> tuple[np.ndarray, np.ndarray]:
+        """Fit one model on the word columns only and one on the character columns only; label the pool."""
         n_words = len(self.featurizer.word_vocabulary)
         views = []
         for keep_words in (True, False):
@@ -296,18 +320,7 @@ class TriageModel:
             decision = np.asarray(estimator.decision_function((X_pool @ column_mask).tocsr()))
             chosen = (decision > 0).astype(int) if decision.ndim == 1 else decision.argmax(axis=1)
             views.append(estimator.classes_[chosen])
-        agreement = float(np.clip((views[0] == views[1]).mean(), 1.0 / len(self.labels) + 0.01, 0.99))
-        scores = self._decision(X_pool).astype(np.float64)
-
-        def gap(temperature: float) -> float:
-            return float(softmax(scores * temperature, axis=1).max(axis=1).mean()) - agreement
-
-        low, high = 1e-3, 200.0
-        if gap(low) > 0:
-            return low
-        if gap(high) < 0:
-            return high
-        return float(brentq(gap, low, high, xtol=1e-3))
+        return views[0], views[1]
 
     # --- prediction ---
     def _decision(self, X) -> np.ndarray:
