@@ -118,6 +118,11 @@ def also_labels(probabilities: np.ndarray, labels: Sequence[str], ratio: float =
 class TriageModel:
     """Classify complaint texts into taxonomy codes; predict(texts, products) -> list[Prediction]."""
 
+    # Isotonic map of the top probability to how often such predictions were right out of fold
+    # (knots x, y), fitted on agents' labels; None: the temperature alone. A class attribute, so
+    # models pickled before it existed load with None.
+    confidence_map: tuple[np.ndarray, np.ndarray] | None = None
+
     def __init__(self, config: TrainingConfig | None = None, labels: Sequence[str] = CATEGORY_CODES) -> None:
         self.config = config or TrainingConfig()
         self.labels: list[str] = list(labels)
@@ -125,6 +130,7 @@ class TriageModel:
         self.weights = np.zeros((0, len(self.labels)), dtype=np.float32)  # features x labels
         self.intercept = np.zeros(len(self.labels), dtype=np.float32)
         self.temperature = 1.0
+        self.confidence_map = None
         self.report = TrainingReport()
         # Set by ModelStore.load: which stored version this is ("" for a model never stored).
         self.version = ""
@@ -173,21 +179,45 @@ class TriageModel:
         X = self.featurizer.transform(documents)
         progress(1, total, "calibration")
         is_real = np.array([e.source != SOURCE_SEED for e in examples])
+        X_pool = self.featurizer.transform(pool) if pool else None
         if temperature is not None:
             self.temperature, calibration = temperature, "given"
         elif is_real.sum() >= MIN_REAL_FOR_CALIBRATION:
             self.temperature = self._fit_temperature(
-                X, y, sample_weight, is_real, lambda step: progress(1 + step, total, "calibration")
+                X, y, sample_weight, is_real, X_pool, rounds, lambda step: progress(1 + step, total, "calibration")
             )
             calibration = "labels"
         else:
             calibration = ""  # decided after the fit, below
         step = 1 + folds
         progress(step, total, "fit")
+        self._train(X, y, sample_weight, X_pool, rounds, lambda done: progress(step + 1 + done, total, f"self-training {done + 1}"))
+        if not calibration:
+            if X_pool is not None and len(pool) >= MIN_POOL and len(set(y)) > 1:
+                self.temperature = self._pool_agreement_temperature(X, y, sample_weight, X_pool)
+                calibration = "pool agreement"
+            else:
+                self.temperature = self._fit_temperature(X, y, sample_weight, is_real, X_pool, rounds, lambda step: None)
+                calibration = "seed"
+        progress(total, total, "done")
+        self.report = TrainingReport(
+            n_examples=len(examples),
+            n_seed=sum(e.source == SOURCE_SEED for e in examples),
+            n_labelled=sum(e.source != SOURCE_SEED for e in examples),
+            n_unlabelled=len(pool),
+            n_features=self.featurizer.n_features,
+            temperature=self.temperature,
+            calibration=calibration,
+            per_category={label: int((y == i).sum()) for i, label in enumerate(self.labels)},
+        )
+        return self
+
+    def _train(self, X, y: np.ndarray, sample_weight: np.ndarray, X_pool, rounds: int, step: Callable[[int], None]) -> None:
+        """Fit on the labelled rows, then `rounds` of self-training on the pool's confident guesses."""
+        config = self.config
         self._fit_linear(X, y, sample_weight)
-        X_pool = self.featurizer.transform(pool) if pool else None
-        for round_number in range(rounds):
-            progress(step + 1 + round_number, total, f"self-training {round_number + 1}")
+        for round_number in range(rounds if X_pool is not None else 0):
+            step(round_number)
             scores = self._decision(X_pool)
             pseudo = scores.argmax(axis=1)
             X_kept = X_pool
@@ -204,27 +234,6 @@ class TriageModel:
                 np.concatenate([y, pseudo]),
                 np.concatenate([sample_weight, np.full(X_kept.shape[0], config.pseudo_weight)]),
             )
-        if not calibration:
-            if X_pool is not None and len(pool) >= MIN_POOL and len(set(y)) > 1:
-                self.temperature = self._pool_agreement_temperature(X, y, sample_weight, X_pool)
-                calibration = "pool agreement"
-            else:
-                self.temperature = self._fit_temperature(
-                    X, y, sample_weight, np.ones(len(y), dtype=bool), lambda step: progress(1 + step, total, "calibration")
-                )
-                calibration = "seed"
-        progress(total, total, "done")
-        self.report = TrainingReport(
-            n_examples=len(examples),
-            n_seed=sum(e.source == SOURCE_SEED for e in examples),
-            n_labelled=sum(e.source != SOURCE_SEED for e in examples),
-            n_unlabelled=len(pool),
-            n_features=self.featurizer.n_features,
-            temperature=self.temperature,
-            calibration=calibration,
-            per_category={label: int((y == i).sum()) for i, label in enumerate(self.labels)},
-        )
-        return self
 
     def _estimator(self):
         # scikit-learn is needed to train, not to predict: a worker that only predicts
@@ -248,12 +257,22 @@ class TriageModel:
         self.intercept = intercept
 
     def _fit_temperature(
-        self, X, y: np.ndarray, sample_weight: np.ndarray, is_real: np.ndarray, step: Callable[[int], None]
+        self,
+        X,
+        y: np.ndarray,
+        sample_weight: np.ndarray,
+        is_real: np.ndarray,
+        X_pool,
+        rounds: int,
+        step: Callable[[int], None],
     ) -> float:
         """Fit the softmax temperature on out-of-fold decision values (SVM scores are not probabilities).
 
         Scored on real labelled tickets when there are enough; the seed corpus alone
-        is far easier than real tickets and would make the model overconfident.
+        is far easier than real tickets and would make the model overconfident. Each
+        fold model self-trains like the final one: self-training widens the scores
+        (measured: without it in the folds, 5-fold CV confidences of 0.9-1.0 were right
+        84% of the time, ECE 0.15).
         """
         from scipy.optimize import minimize_scalar
         from sklearn.model_selection import StratifiedKFold
@@ -267,7 +286,7 @@ class TriageModel:
         # The fold models borrow self.weights; whatever was fitted before comes back afterwards.
         fitted = (self.weights, self.intercept)
         for fold, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y)):
-            self._fit_linear(X[train], y[train], sample_weight[train])
+            self._train(X[train], y[train], sample_weight[train], X_pool, rounds, lambda done: None)
             scores[test] = self._decision(X[test])
             step(fold + 1)
         self.weights, self.intercept = fitted
@@ -277,7 +296,27 @@ class TriageModel:
         def loss(log_scale: float) -> float:
             return -log_softmax(scores[rows] * np.exp(log_scale), axis=1)[np.arange(len(rows)), y[rows]].mean()
 
-        return float(np.exp(minimize_scalar(loss, bounds=(-3.0, 4.0), method="bounded").x))
+        temperature = float(np.exp(minimize_scalar(loss, bounds=(-3.0, 4.0), method="bounded").x))
+        if len(rows) >= MIN_REAL_FOR_CALIBRATION and is_real[rows].all():
+            self._fit_confidence_map(softmax(scores[rows] * temperature, axis=1), y[rows])
+        return temperature
+
+    def _fit_confidence_map(self, probabilities: np.ndarray, y: np.ndarray) -> None:
+        """Map the top probability to the share of such out-of-fold predictions that were right.
+
+        One temperature cannot fix both ends: after it, unsure predictions were still right
+        more often than they said and sure ones less (ECE 0.06 in 5-fold CV). Isotonic
+        regression bends the curve without changing which category wins.
+        """
+        from sklearn.isotonic import IsotonicRegression
+
+        top = probabilities.max(axis=1)
+        correct = (probabilities.argmax(axis=1) == y).astype(np.float64)
+        isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(top, correct)
+        self.confidence_map = (
+            np.asarray(isotonic.X_thresholds_, dtype=np.float64),
+            np.asarray(isotonic.y_thresholds_, dtype=np.float64),
+        )
 
     def _pool_agreement_temperature(self, X, y: np.ndarray, sample_weight: np.ndarray, X_pool) -> float:
         """Choose the temperature of a model without real labels from the unlabelled pool.
@@ -335,7 +374,23 @@ class TriageModel:
         if not documents:
             return np.zeros((0, len(self.labels)))
         X = self.featurizer.transform(documents)
-        return softmax(self._decision(X).astype(np.float64) * self.temperature, axis=1)
+        return self._probabilities(X)
+
+    def _probabilities(self, X) -> np.ndarray:
+        """Softmax of the temperature-scaled scores, then the isotonic confidence map if there is one."""
+        probabilities = softmax(self._decision(X).astype(np.float64) * self.temperature, axis=1)
+        if self.confidence_map is None or not len(probabilities):
+            return probabilities
+        rows = np.arange(len(probabilities))
+        order = np.argsort(-probabilities, axis=1)[:, :2]
+        top, second = probabilities[rows, order[:, 0]], probabilities[rows, order[:, 1]]
+        mapped = np.interp(top, *self.confidence_map)
+        # The winner stays the winner: never below the runner-up once the others are rescaled.
+        mapped = np.minimum(np.maximum(mapped, second / np.maximum(1.0 - top + second, 1e-12) + 1e-6), 1.0)
+        others = (1.0 - mapped) / np.maximum(1.0 - top, 1e-12)
+        probabilities = probabilities * others[:, None]
+        probabilities[rows, order[:, 0]] = mapped
+        return probabilities
 
     def predict(
         self, texts: Sequence[str], products: Sequence[str | None] | None = None, *, explain: bool = True
@@ -353,7 +408,7 @@ class TriageModel:
             return []
         X = self.featurizer.transform(documents)
         # float64 before rounding: a rounded float32 prints as 0.9125000238418579.
-        probabilities = softmax(self._decision(X) * self.temperature, axis=1).astype(np.float64)
+        probabilities = self._probabilities(X)
         chosen = probabilities.argmax(axis=1)
         order = np.argsort(-probabilities, axis=1)[:, :TOP_K]
         top_values = np.take_along_axis(probabilities, order, axis=1).round(4).tolist()

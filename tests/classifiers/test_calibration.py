@@ -69,3 +69,27 @@ def test_seed_only_model_without_a_pool_calibrates_on_the_seed_corpus():
     model = TriageModel(labels=LABELS).fit(synthetic(300, 0.1, rng, SOURCE_SEED))
     assert model.report.calibration == "seed"
     assert model.temperature > 0
+
+
+def test_confidence_map_bends_confidences_but_never_changes_the_winner():
+    from scipy.special import softmax
+
+    model = TriageModel(labels=LABELS)
+    model.temperature = 1.0
+    scores = np.random.default_rng(0).normal(size=(2000, 3)) * 3
+    model._decision = lambda X: scores  # the scores of 2,000 imaginary tickets
+    model.confidence_map = (np.array([0.34, 0.6, 0.9, 1.0]), np.array([0.2, 0.3, 0.5, 0.6]))
+    raw, mapped = softmax(scores, axis=1), model._probabilities(None)
+    assert (raw.argmax(axis=1) == mapped.argmax(axis=1)).all()
+    assert np.allclose(mapped.sum(axis=1), 1.0)
+    # A raw 0.9 is right half the time in this map, so it now says about 0.5.
+    near = np.abs(raw.max(axis=1) - 0.9) < 0.005
+    assert near.any() and np.allclose(mapped.max(axis=1)[near], 0.5, atol=0.02)
+
+
+def test_label_calibration_fits_a_confidence_map_and_seed_calibration_does_not():
+    rng = random.Random(3)
+    labelled = TriageModel(labels=LABELS).fit(synthetic(600, 0.25, rng, SOURCE_LABEL))
+    assert labelled.confidence_map is not None
+    seed_only = TriageModel(labels=LABELS).fit(synthetic(300, 0.1, rng, SOURCE_SEED))
+    assert seed_only.confidence_map is None
