@@ -22,7 +22,8 @@ Printed for each: macro-F1, accuracy, per-category F1, the share of tickets
 auto-applied and the precision actually reached on them, the expected
 calibration error (10 equal-width bins) and a reliability table. Then the
 active-learning simulation: from the seed model, an agent labels 50, 100, 200,
-400 dev tickets chosen by review_order or at random; the model retrains after
+400 dev tickets chosen by review_order (uncertainty x typicality), by margin
+alone or at random; the model retrains after
 each step and is scored on held-out dev tickets.
 The data is read at run time and never copied into the repository.
 """
@@ -43,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from feedback.classifiers import LabelledExample, TrainingConfig, TriageModel, load_seed  # noqa: E402
-from feedback.classifiers.active import review_order  # noqa: E402
+from feedback.classifiers.active import review_density_documents, review_order  # noqa: E402
 from feedback.classifiers.model import also_labels, prepare_documents  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -239,7 +240,8 @@ def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, steps=
                     probabilities = model.predict_proba_documents([data.dev_docs[i] for i in remaining])
                     order = np.argsort(-probabilities, axis=1)[:, :3]
                     tops = [[(data.labels[j], probabilities[r, j]) for j in row] for r, row in enumerate(order)]
-                    ranked = review_order(tops, diversity=(name == "review_order"))
+                    density = review_density_documents(model.featurizer, [data.dev_docs[i] for i in remaining]) if name == "review_order" else None
+                    ranked = review_order(tops, density=density)
                     chosen = [remaining[i] for i in ranked[: step - len(labelled)]]
                 labelled += chosen
                 model = fit(
@@ -262,6 +264,7 @@ def main() -> None:
     parser.add_argument("--no-simulation", action="store_true", help="skip the active-learning simulation")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of the active-learning simulation")
+    parser.add_argument("--only-simulation", action="store_true", help="run only the active-learning simulation")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -271,7 +274,10 @@ def main() -> None:
         f"seed {len(data.seed)} examples ({len(data.seed) - len(honest)} written after error analysis of the dev file), "
         f"dev {len(data.dev)}, unlabelled pool {len(data.pool_docs)} ({'used' if data.pool_docs else 'not used'})"
     )
-    cold, cold_model = cold_start(data, data.seed, data.seed_docs, "Cold start: whole seed corpus + pool, no dev label")
+    if args.only_simulation:
+        simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats)
+        return
+    cold, _ = cold_start(data, data.seed, data.seed_docs, "Cold start: whole seed corpus + pool, no dev label")
     cold_honest, _ = cold_start(
         data,
         honest,
@@ -280,7 +286,8 @@ def main() -> None:
     )
     cv = cross_validation(data, args.folds)
     if not args.no_simulation:
-        simulate_labelling(data, cold_model, args.repeats)
+        # The simulation starts from the model production trains on day one (default settings).
+        simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats)
     print(
         f"\nsummary: cold start macro-F1 {cold['macro_f1']:.4f}, auto-applied {cold['auto_share']:.1%} "
         f"at {cold['auto_precision']:.1%}, ECE {cold['ece']:.4f} "
