@@ -105,6 +105,8 @@ def train_version(
         temperature=candidate.temperature,
         progress=progress,
     )
+    # Calibrated on the candidate's out-of-fold predictions, like the temperature.
+    final.confidence_map = candidate.confidence_map
 
     activated, reason, gate = _gate(store, candidate, held_out, force=force)
     version = store.new_version_id()
@@ -118,6 +120,7 @@ def train_version(
         "heldout_size": len(held_out),
         "features": final.report.n_features,
         "temperature": round(final.temperature, 4),
+        "calibration": candidate.report.calibration + (" + isotonic" if candidate.confidence_map is not None else ""),
         "per_category_training": final.report.per_category,
         "metrics": metrics,
         "gate": gate,

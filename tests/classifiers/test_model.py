@@ -153,3 +153,25 @@ def test_a_featurizer_stored_with_string_char_ngrams_still_loads(seed_model):
     assert [loaded.feature_name(i) for i in range(0, current.n_features, 97)] == [
         current.feature_name(i) for i in range(0, current.n_features, 97)
     ]
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [(0.30, "counterfeit"), (0.2999, None)],  # the boundary: second >= 0.5 x first
+)
+def test_also_names_the_runner_up_only_when_it_is_close(second, expected):
+    import numpy as np
+
+    from feedback.classifiers.model import also_labels
+
+    labels = ["damaged", "counterfeit", "other"]
+    probabilities = np.array([[0.60, second, 1.0 - 0.60 - second]])
+    assert also_labels(probabilities, labels) == [expected]
+
+
+def test_prediction_carries_also_from_its_own_top_two(seed_model):
+    predictions = seed_model.predict([t for t, _, _ in CLEAR] + ["假货，而且用两天就坏了"])
+    for prediction in predictions:
+        (first, p1), (second, p2) = prediction.top[:2]
+        assert prediction.also == (second if p2 >= 0.5 * p1 else None)
+    assert any(p.also for p in predictions)
