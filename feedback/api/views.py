@@ -46,6 +46,7 @@ from .serializers import (
     TicketCreatedSerializer,
     TicketInputSerializer,
     TicketSerializer,
+    ticket_data,
 )
 
 
@@ -109,7 +110,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 {"detail": f"重复工单，已存在 #{exc.ticket.pk} (duplicate external id)", "id": exc.ticket.pk},
                 status=status.HTTP_409_CONFLICT,
             )
-        body = {**self.get_serializer(ticket).data, "warnings": data.warnings}
+        body = {**ticket_data(ticket, user=request.user), "warnings": data.warnings}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
