@@ -3,11 +3,15 @@ so the rules (validation, SKU lookup, triage enqueueing) cannot drift apart."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -255,24 +259,98 @@ def tickets_bulk_create(*, items: list[TicketInput], filed_by=None, enqueue: boo
 
 
 def tickets_enqueue_triage(*, ticket_ids: list[int]) -> None:
-    """Send tickets to the triage task after commit; a broker outage never loses the ticket.
+    """Send tickets to triage after commit; a broker outage never loses the ticket.
 
+    A batch goes out as ``triage_tickets`` messages of TRIAGE_BATCH_SIZE ids. A single
+    ticket only makes sure a ``triage_pending`` run is due within
+    TRIAGE_COALESCE_SECONDS: that run takes every ticket waiting, so tickets filed
+    one by one are classified in micro-batches (one model call, one UPDATE, one
+    grouping transaction for all of them) instead of one task each.
     If the broker is unreachable the ticket stays ``pending`` and the periodic
     sweeper (``feedback.sweep_untriaged``) enqueues it once the broker is back.
     """
     if not ticket_ids:
         return
+    if len(ticket_ids) == 1:
+        transaction.on_commit(triage_pending_schedule)
+        return
 
     def send() -> None:
-        from .tasks import triage_ticket, triage_tickets
+        from .tasks import triage_tickets
 
         try:
-            if len(ticket_ids) == 1:
-                triage_ticket.apply_async(args=[ticket_ids[0]], retry=False)
-                return
             for start in range(0, len(ticket_ids), TRIAGE_BATCH_SIZE):
                 triage_tickets.apply_async(args=[ticket_ids[start : start + TRIAGE_BATCH_SIZE]], retry=False)
         except Exception as exc:  # kombu raises several types for an unreachable broker
             logger.warning("broker unavailable, %d tickets left for the sweeper: %s", len(ticket_ids), exc)
 
     transaction.on_commit(send)
+
+
+# Claimed (cache.add) by the first ticket of a coalescing window and dropped by the run it scheduled.
+TRIAGE_PENDING_KEY = "feedback:triage-pending-scheduled"
+
+
+def triage_pending_schedule() -> None:
+    """Make sure a ``triage_pending`` run is due within the window; publish at most one per window.
+
+    Call after the ticket's row is committed. The cache key is claimed with
+    ``add`` (atomic in every Django cache backend): the first ticket of a window
+    publishes a run delayed by the window, the others find the key and return.
+    The key expires with the window, and the run deletes it as it starts, so a
+    ticket committed after the run looked for work always claims a new one. With
+    a cache shared by every web process (Redis) there is one run per window; with
+    the default per-process cache, one per web process and window.
+    The publish happens on a background thread, so a slow or unreachable broker
+    never delays the response; the ticket is saved either way and the sweeper is
+    the safety net.
+    """
+    from .tasks import triage_pending
+
+    window = settings.TRIAGE_COALESCE_SECONDS
+    if triage_pending.app.conf.task_always_eager:
+        # No worker and no window: run now, in this process (development without a broker).
+        _publish_triage_pending(countdown=0)
+        return
+    try:
+        claimed = caches[settings.TRIAGE_COALESCE_CACHE].add(TRIAGE_PENDING_KEY, 1, timeout=window)
+    except Exception as exc:  # a cache outage must not cost the ticket its triage: publish anyway
+        logger.warning("coalescing cache unavailable, publishing a triage run anyway: %s", exc)
+        claimed = True
+    if claimed:
+        _publisher().submit(_publish_triage_pending, countdown=window)
+
+
+def triage_pending_release() -> None:
+    """Drop the window's key (the scheduled run calls this as it starts looking for work)."""
+    try:
+        caches[settings.TRIAGE_COALESCE_CACHE].delete(TRIAGE_PENDING_KEY)
+    except Exception as exc:  # the key also expires by itself
+        logger.warning("coalescing cache unavailable: %s", exc)
+
+
+def _publish_triage_pending(*, countdown: float) -> None:
+    from .tasks import triage_pending
+
+    try:
+        triage_pending.apply_async(countdown=countdown, retry=False)
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning("broker unavailable, pending tickets left for the sweeper: %s", exc)
+
+
+def triage_publisher_drain(*, timeout: float = 10.0) -> None:
+    """Wait until this process's scheduled publishes have been attempted (tests, benchmarks, shutdown)."""
+    _publisher().submit(lambda: None).result(timeout=timeout)
+
+
+_publisher_lock = threading.Lock()
+_publisher_state: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _publisher() -> ThreadPoolExecutor:
+    """One publishing thread per process (created after a fork, never inherited from the parent)."""
+    global _publisher_state
+    with _publisher_lock:
+        if _publisher_state is None or _publisher_state[0] != os.getpid():
+            _publisher_state = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-publish"))
+        return _publisher_state[1]
