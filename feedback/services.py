@@ -250,9 +250,10 @@ def tickets_bulk_create(*, items: list[TicketInput], filed_by=None, enqueue: boo
                 continue
             seen.add(key)
         to_create.append(_build(item, filed_by))
-    with transaction.atomic():
-        # ignore_conflicts would hide races silently; the unique constraint is the backstop.
-        created = Ticket.objects.bulk_create(to_create, batch_size=500)
+    # One transaction, opened by bulk_create itself (a savepoint inside a caller's transaction would
+    # cost two more round trips). ignore_conflicts would hide races silently; the unique constraint
+    # is the backstop.
+    created = Ticket.objects.bulk_create(to_create, batch_size=500)
     if enqueue and created:
         tickets_enqueue_triage(ticket_ids=[t.pk for t in created if t.pk])
     return created, duplicates

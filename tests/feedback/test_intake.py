@@ -239,3 +239,45 @@ def test_the_pending_task_continues_at_once_when_a_full_batch_was_taken(classifi
 
     assert len(again) == 1  # after the full first batch only
     assert not Ticket.objects.filter(triage_status=TriageStatus.PENDING).exists()
+
+
+# --- a batch: one pass, one INSERT, one message ---
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_100_is_one_product_query_one_insert_and_one_triage_message(agent, monkeypatch):
+    from feedback.tasks import triage_tickets
+
+    ProductFactory(sku="SH-001")
+    sent = []
+    monkeypatch.setattr(triage_tickets, "apply_async", lambda args, **kwargs: sent.append(args[0]))
+    api = APIClient()
+    api.force_authenticate(agent)
+    items = [{"text": f"洗发水漏液了 #{i}", "sku": "SH-001" if i % 2 else "NO-SUCH"} for i in range(100)]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(f"{TICKETS}batch/", {"tickets": items}, format="json")
+
+    assert response.status_code == 201, response.data
+    if connection.vendor == "postgresql":
+        assert statements(queries) == ["SELECT", "BEGIN", "INSERT", "COMMIT"]  # no savepoints, no per-item query
+    else:  # SQLite splits the INSERT to stay under its 999 parameters
+        assert statements(queries).count("SELECT") == 1 and "SAVEPOINT" not in statements(queries)
+    assert response.data["created"] == 100 and len(response.data["warnings"]) == 50
+    assert sent == [response.data["ids"]]
+    assert Ticket.objects.filter(product__sku="SH-001").count() == 50
+
+
+@pytest.mark.django_db
+def test_a_batch_reports_every_bad_item_by_index_and_saves_nothing(agent):
+    agent_api = APIClient()
+    agent_api.force_authenticate(agent)
+    items = [{"text": "好"}, {"text": ""}, "not an object", {"text": "好", "received_at": "soon"}, {"text": "好", "channel": 3.5}]
+
+    response = agent_api.post(f"{TICKETS}batch/", {"tickets": items}, format="json")
+
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.data["errors"]] == [
+        (1, "text"), (2, None), (3, "received_at"), (4, "channel"),
+    ]
+    assert Ticket.objects.count() == 0
