@@ -151,6 +151,22 @@ def main() -> None:
         tickets_triage(ticket_ids=batched)
         per_batched = (time.perf_counter() - started) / len(batched)
         print(f"== worker, one batch of {len(batched)} (tickets_triage): {per_batched * 1000:.2f} ms per ticket")
+        # The path single tickets take now: triage_pending runs that take whatever is waiting.
+        from feedback.classification import tickets_triage_pending
+        from feedback.services import TicketInput, ticket_create
+
+        for size in (1, 10, 50):
+            runs = max(3, 100 // size)
+            elapsed = 0.0
+            for _ in range(runs):
+                for i in range(size):
+                    ticket_create(data=TicketInput(text=f"{TEXTS[i % 5]} run", sku=f"PROF-{i % 20}"), enqueue=False)
+                started = time.perf_counter()
+                taken = tickets_triage_pending(limit=size).ticket_ids
+                elapsed += time.perf_counter() - started
+                assert len(taken) == size, taken
+            print(f"== worker, triage_pending runs of {size:2} waiting tickets: "
+                  f"{elapsed / (runs * size) * 1000:.2f} ms per ticket ({runs} runs)")
         started = time.perf_counter()
         for _ in range(20):
             connection.close()
