@@ -14,6 +14,10 @@ tickets/s (201 responses × tickets per request), latency p50/p95/p99 and the ra
 app/reference per round, the load average before and after, and a check that the
 number of rows saved equals the number of tickets acknowledged.
 
+``--before DIR`` adds a third column: the app as it was in an older checkout, e.g.
+``git archive e355ee4 | tar -x -C /tmp/before`` (then link .venv into it), on its own
+scratch database, so "before" and "after" are measured in the same run too.
+
 Targets (issue 16): single POST at 8 connections >= 50 % of the reference with
 p95 <= 50 ms; batches of 100 >= 40 % of the reference's tickets/s.
 
@@ -38,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-APP_PORT, REF_PORT = 8461, 8462
+APP_PORT, REF_PORT, BEFORE_PORT = 8461, 8462, 8463
 APP_QUEUE, REF_QUEUE = "bench-intake-app", "bench-intake-ref"
 TEXTS = ["快递太慢了，一周才到，包装也破了", "洗发水漏液了，瓶子裂开", "尺码偏小，要换大一码", "用了两天就坏了，质量太差"]
 
@@ -92,16 +96,16 @@ def _psql(base: str, sql: str, database: str = "postgres") -> str:
         return str(cursor.fetchone()[0]) if cursor.description else ""
 
 
-def _environment(kind: str, database_url: str, broker: str, var_dir: Path) -> dict[str, str]:
+def _environment(kind: str, database_url: str, broker: str, var_dir: Path, root: Path = ROOT) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": str(var_dir),
     }
-    if kind == "app":
+    if kind != "ref":
         env.update(DJANGO_SETTINGS_MODULE="config.settings", CELERY_TRIAGE_QUEUE=APP_QUEUE)
     else:
         env.update(DJANGO_SETTINGS_MODULE="benchmarks.reference.settings", REFERENCE_QUEUE=REF_QUEUE)
@@ -122,22 +126,22 @@ print(Token.objects.get_or_create(user=user)[0].key)
 """
 
 
-def _prepare(kind: str, env: dict[str, str]) -> str:
+def _prepare(kind: str, env: dict[str, str], root: Path = ROOT) -> str:
     """Migrate the scratch database and return the benchmark user's token."""
     manage = [str(PYTHON), "-m", "django"]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=root, check=True)
     out = subprocess.run(
-        [*manage, "shell", "-c", SETUP % {"products": kind == "app"}], env=env, cwd=ROOT, check=True,
+        [*manage, "shell", "-c", SETUP % {"products": kind != "ref"}], env=env, cwd=root, check=True,
         capture_output=True, text=True,
     ).stdout
     return out.strip().splitlines()[-1]
 
 
-def _start(kind: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    wsgi = "config.wsgi:application" if kind == "app" else "benchmarks.reference.wsgi:application"
+def _start(kind: str, env: dict[str, str], port: int, log: Path, root: Path = ROOT) -> subprocess.Popen:
+    wsgi = "benchmarks.reference.wsgi:application" if kind == "ref" else "config.wsgi:application"
     process = subprocess.Popen(
         [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", wsgi],
-        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env=env, cwd=root, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -189,14 +193,19 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--broker", default=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument("--before", type=Path, help="also run the app from this older checkout (e.g. git archive "
+                        "of an earlier commit into a directory): a third column, 'before'")
     args = parser.parse_args()
     if args.duration > 120 or args.connections > 64:
         sys.exit("bounded benchmark: --duration <= 120 and --connections <= 64")
     wrk = _wrk_or_exit()
 
     databases = {"app": "bench_intake_app", "ref": "bench_intake_ref"}
-    tables = {"app": "feedback_ticket", "ref": "reference_ticket"}
-    ports = {"app": APP_PORT, "ref": REF_PORT}
+    tables = {"app": "feedback_ticket", "ref": "reference_ticket", "before": "feedback_ticket"}
+    ports = {"app": APP_PORT, "ref": REF_PORT, "before": BEFORE_PORT}
+    roots = {"app": ROOT, "ref": ROOT, "before": args.before.resolve() if args.before else None}
+    if args.before:
+        databases["before"] = "bench_intake_before"
     servers: list[subprocess.Popen] = []
     workdir = Path(tempfile.mkdtemp(prefix="intake-bench-"))
     try:
@@ -204,11 +213,12 @@ def main() -> None:
         for kind, database in databases.items():
             _psql(args.database_url, f"DROP DATABASE IF EXISTS {database}")
             _psql(args.database_url, f"CREATE DATABASE {database}")
-            envs[kind] = _environment(kind, _database_url(args.database_url, database), args.broker, workdir / kind)
+            envs[kind] = _environment(kind, _database_url(args.database_url, database), args.broker, workdir / kind,
+                                      roots[kind])
             (workdir / kind).mkdir()
-            tokens[kind] = _prepare(kind, envs[kind])
+            tokens[kind] = _prepare(kind, envs[kind], roots[kind])
         for kind in databases:
-            servers.append(_start(kind, envs[kind], ports[kind], workdir / f"gunicorn-{kind}.log"))
+            servers.append(_start(kind, envs[kind], ports[kind], workdir / f"gunicorn-{kind}.log", roots[kind]))
 
         print(f"gunicorn 2 sync workers per app on 127.0.0.1; wrk -t1 -c{args.connections}, {args.duration:.0f} s a run; "
               f"{os.cpu_count()} CPUs; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -230,8 +240,9 @@ def main() -> None:
                           f"{run.bad_status} non-2xx, {run.socket_errors} socket errors)", flush=True)
         load_after = os.getloadavg()
 
-        print(f"\n| {args.connections} connections | the app | minimal DRF | ratio | target |")
-        print("|---|---|---|---|---|")
+        before_head = " before (--before) | ratio |" if args.before else ""
+        print(f"\n| {args.connections} connections | the app | minimal DRF | ratio | target |{before_head}")
+        print("|---|---|---|---|---|" + ("---|---|" if args.before else ""))
         for kind in args.kinds.split(","):
             app = [r for r in results if r.kind == kind and r.target == "app"]
             ref = [r for r in results if r.kind == kind and r.target == "ref"]
@@ -242,8 +253,14 @@ def main() -> None:
             label = "single POST" if kind == "single" else f"batch of {args.batch}"
             target = "ratio >= 0.50, p95 <= 50 ms" if kind == "single" else "ratio >= 0.40"
             met = (app_rate / ref_rate >= 0.5 and app_p95 <= 50) if kind == "single" else app_rate / ref_rate >= 0.4
+            before = ""
+            if args.before:
+                old = [r for r in results if r.kind == kind and r.target == "before"]
+                old_rate = statistics.median(r.tickets_per_second for r in old)
+                before = (f" {old_rate:,.0f}/s, p95 {statistics.median(r.p95_ms for r in old):.1f} ms "
+                          f"| {old_rate / ref_rate:.2f} |")
             print(f"| {label} | {app_rate:,.0f} tickets/s, p95 {app_p95:.1f} ms | {ref_rate:,.0f}/s, p95 {ref_p95:.1f} ms "
-                  f"| {app_rate / ref_rate:.2f} | {target}: {'met' if met else 'NOT met'} |")
+                  f"| {app_rate / ref_rate:.2f} | {target}: {'met' if met else 'NOT met'} |{before}")
         print(f"(medians of {args.rounds} alternating rounds; load average after: "
               f"{' '.join(f'{x:.2f}' for x in load_after)})")
 
@@ -267,7 +284,7 @@ def main() -> None:
         except Exception as error:  # noqa: BLE001 - cleaning up only
             print(f"could not empty the benchmark queues: {error}")
         if not args.keep:
-            for database in ("bench_intake_app", "bench_intake_ref"):
+            for database in databases.values():
                 try:
                     _psql(args.database_url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
                 except Exception as error:  # noqa: BLE001
