@@ -371,6 +371,34 @@ def tickets_triage(*, ticket_ids: Sequence[int], route_inline: bool = False) -> 
     return TriageResult(classified=classified, attached=attach.attached, created_issues=len(attach.created_issue_ids))
 
 
+@dataclass
+class PendingTriageResult:
+    """What one ``triage_pending`` run did: the batch it took and whether a full batch was left."""
+
+    ticket_ids: list[int]
+    triage: TriageResult
+    more_waiting: bool
+
+
+def tickets_triage_pending(*, limit: int) -> PendingTriageResult:
+    """Triage up to ``limit`` pending tickets, newest first, through ``tickets_triage``.
+
+    The worker's side of coalescing single tickets (feedback.services.triage_pending_schedule):
+    it releases the window's key before looking, so a ticket committed after the query
+    schedules another run. Newest first, so live tickets are not stuck behind the
+    pending rows of an import (which have their own batch tasks). Two runs that take
+    the same tickets change nothing twice: classification and grouping are idempotent.
+    """
+    from .selectors import ticket_ids_pending
+    from .services import triage_pending_release
+
+    triage_pending_release()
+    ids = ticket_ids_pending(limit=limit)
+    result = tickets_triage(ticket_ids=ids)
+    logger.info("triage_pending: %d waiting tickets triaged (%d classified)", len(ids), result.classified)
+    return PendingTriageResult(ticket_ids=ids, triage=result, more_waiting=len(ids) >= limit)
+
+
 def labelled_examples() -> list[LabelledExample]:
     """Return agents' confirmed labels as training examples (text, product category, code)."""
     rows = (

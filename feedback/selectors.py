@@ -197,3 +197,12 @@ def ticket_counts(*, user) -> dict[str, int]:
 def needs_review_count() -> int:
     """Return how many tickets wait in the review queue (shown as a badge in the navigation)."""
     return Ticket.objects.filter(triage_status=TriageStatus.NEEDS_REVIEW).count()
+
+
+def ticket_ids_pending(*, limit: int) -> list[int]:
+    """Return the ids of up to ``limit`` tickets waiting for triage, newest first (index on status, created_at)."""
+    return list(
+        Ticket.objects.filter(triage_status=TriageStatus.PENDING)
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)[:limit]
+    )

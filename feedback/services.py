@@ -3,11 +3,16 @@ so the rules (validation, SKU lookup, triage enqueueing) cannot drift apart."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.cache import caches
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .masking import mask_phone_numbers
@@ -50,12 +55,16 @@ class TicketInput:
     warnings: list[str] = field(default_factory=list)
 
 
-def ticket_validate(data: TicketInput, *, product_cache: dict[str, Product | None] | None = None) -> TicketInput:
+def ticket_validate(
+    data: TicketInput, *, product_cache: dict[str, Product | None] | None = None, resolve_product: bool = True
+) -> TicketInput:
     """Normalise and check one ticket's fields; raise TicketValidationError naming each bad field.
 
     An unknown SKU is not an error: the ticket is saved with the SKU kept in
     ``sku_raw`` and no product, and a warning is added (agents cannot fix a
     platform's product list mid-shift, and refusing would lose the complaint).
+    With ``resolve_product=False`` the SKU is left for the caller to look up
+    (``ticket_create`` does it inside its INSERT, saving a round trip).
     """
     errors: dict[str, str] = {}
     text = (data.text or "").strip()
@@ -86,7 +95,7 @@ def ticket_validate(data: TicketInput, *, product_cache: dict[str, Product | Non
         errors["received_at"] = "接收时间在未来 (received_at is in the future)"
     if errors:
         raise TicketValidationError(errors)
-    if data.product is None and data.sku:
+    if data.product is None and data.sku and resolve_product:
         if product_cache is not None and data.sku in product_cache:
             data.product = product_cache[data.sku]
         else:
@@ -94,10 +103,14 @@ def ticket_validate(data: TicketInput, *, product_cache: dict[str, Product | Non
             if product_cache is not None:
                 product_cache[data.sku] = data.product
         if data.product is None:
-            data.warnings.append(f"未知 SKU '{data.sku}'：工单已保存，未关联商品 (unknown SKU, saved without a product)")
+            _warn_unknown_sku(data)
     if data.product is not None and not data.sku:
         data.sku = data.product.sku
     return data
+
+
+def _warn_unknown_sku(data: TicketInput) -> None:
+    data.warnings.append(f"未知 SKU '{data.sku}'：工单已保存，未关联商品 (unknown SKU, saved without a product)")
 
 
 def _build(data: TicketInput, filed_by) -> Ticket:
@@ -121,22 +134,95 @@ def ticket_create(*, data: TicketInput, filed_by=None, enqueue: bool = True) -> 
     Raises TicketValidationError for bad fields and DuplicateTicket when the
     external (source, id) pair was already imported.
     """
-    ticket_validate(data)
-    if data.external_id:
-        existing = Ticket.objects.filter(external_source=data.external_source, external_id=data.external_id).first()
-        if existing:
-            raise DuplicateTicket(existing)
+    lookup_sku = data.product is None and bool((data.sku or "").strip())
+    ticket_validate(data, resolve_product=False)
     ticket = _build(data, filed_by)
     try:
-        with transaction.atomic():
-            ticket.save()
+        # Outside a transaction the INSERT is atomic by itself: BEGIN/COMMIT would add two round
+        # trips. Inside one, a savepoint keeps a duplicate from aborting the caller's transaction.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            _ticket_insert(ticket, sku=data.sku if lookup_sku else None)
     except IntegrityError:
-        # Lost a race with a concurrent import of the same external id.
-        existing = Ticket.objects.get(external_source=data.external_source, external_id=data.external_id)
+        # The unique (external_source, external_id) constraint is the duplicate check: asking
+        # first cost a round trip on every keyed ticket and still lost races with imports.
+        existing = (
+            Ticket.objects.filter(external_source=data.external_source, external_id=data.external_id).first()
+            if data.external_id
+            else None
+        )
+        if existing is None:
+            raise
         raise DuplicateTicket(existing) from None
+    if lookup_sku and ticket.product is None:
+        _warn_unknown_sku(data)
+    data.product = ticket.product
     if enqueue:
         tickets_enqueue_triage(ticket_ids=[ticket.pk])
     return ticket
+
+
+_PRODUCT_COLUMNS = ("id", "sku", "name", "product_category", "created_at")
+
+
+def _ticket_insert(ticket: Ticket, *, sku: str | None) -> None:
+    """INSERT one ticket in one round trip, looking its product up by ``sku`` in the same statement.
+
+    Sets ``ticket.pk`` and ``ticket.product`` (None for an unknown SKU). On
+    PostgreSQL the product's columns come back with the new id; elsewhere (SQLite,
+    a local file) a second query reads them when the SKU was known.
+    """
+    meta = Ticket._meta
+    product_table = Product._meta.db_table
+    quote = connection.ops.quote_name
+    columns, placeholders, params = [], [], []
+    for model_field in meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        value = model_field.pre_save(ticket, add=True)  # auto_now_add and friends, as Model.save would
+        columns.append(quote(model_field.column))
+        if model_field.attname == "product_id" and sku is not None:
+            placeholders.append(f"(SELECT {quote('id')} FROM {quote(product_table)} WHERE {quote('sku')} = %s)")
+            params.append(sku)
+        else:
+            placeholders.append("%s")
+            params.append(model_field.get_db_prep_save(value, connection))
+    insert = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(placeholders)}) "
+        f"RETURNING {quote(meta.pk.column)}, {quote('product_id')}"
+    )
+    product_columns = ", ".join(f"p.{quote(column)}" for column in _PRODUCT_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH t AS ({insert}) SELECT t.{quote(meta.pk.column)}, {product_columns} "
+                f"FROM t LEFT JOIN {quote(product_table)} p ON p.{quote('id')} = t.{quote('product_id')}",
+                params,
+            )
+            ticket_id, *product_row = cursor.fetchone()
+        else:
+            cursor.execute(insert, params)
+            ticket_id, product_id = cursor.fetchone()
+            product_row = [None]
+            if product_id is not None:
+                cursor.execute(
+                    f"SELECT {', '.join(quote(c) for c in _PRODUCT_COLUMNS)} FROM {quote(product_table)} WHERE id = %s",
+                    [product_id],
+                )
+                product_row = list(cursor.fetchone())
+    ticket.pk = ticket_id
+    ticket._state.adding = False
+    ticket._state.db = connection.alias
+    if sku is not None:
+        ticket.product = Product.from_db(connection.alias, list(_PRODUCT_COLUMNS), _converted(product_row)) if product_row[0] is not None else None
+
+
+def _converted(row: list) -> list:
+    """Apply the database's converters (SQLite returns datetimes as text) to a raw product row."""
+    created_at = Product._meta.get_field("created_at")
+    value = row[-1]
+    for converter in connection.ops.get_db_converters(created_at.get_col(Product._meta.db_table)):
+        value = converter(value, created_at.get_col(Product._meta.db_table), connection)
+    return [*row[:-1], value]
 
 
 def tickets_bulk_create(*, items: list[TicketInput], filed_by=None, enqueue: bool = True) -> tuple[list[Ticket], list[Ticket]]:
@@ -166,33 +252,108 @@ def tickets_bulk_create(*, items: list[TicketInput], filed_by=None, enqueue: boo
                 continue
             seen.add(key)
         to_create.append(_build(item, filed_by))
-    with transaction.atomic():
-        # ignore_conflicts would hide races silently; the unique constraint is the backstop.
-        created = Ticket.objects.bulk_create(to_create, batch_size=500)
+    # One transaction, opened by bulk_create itself (a savepoint inside a caller's transaction would
+    # cost two more round trips). ignore_conflicts would hide races silently; the unique constraint
+    # is the backstop.
+    created = Ticket.objects.bulk_create(to_create, batch_size=500)
     if enqueue and created:
         tickets_enqueue_triage(ticket_ids=[t.pk for t in created if t.pk])
     return created, duplicates
 
 
 def tickets_enqueue_triage(*, ticket_ids: list[int]) -> None:
-    """Send tickets to the triage task after commit; a broker outage never loses the ticket.
+    """Send tickets to triage after commit; a broker outage never loses the ticket.
 
+    A batch goes out as ``triage_tickets`` messages of TRIAGE_BATCH_SIZE ids. A single
+    ticket only makes sure a ``triage_pending`` run is due within
+    TRIAGE_COALESCE_SECONDS: that run takes every ticket waiting, so tickets filed
+    one by one are classified in micro-batches (one model call, one UPDATE, one
+    grouping transaction for all of them) instead of one task each.
     If the broker is unreachable the ticket stays ``pending`` and the periodic
     sweeper (``feedback.sweep_untriaged``) enqueues it once the broker is back.
     """
     if not ticket_ids:
         return
+    if len(ticket_ids) == 1:
+        transaction.on_commit(triage_pending_schedule)
+        return
 
     def send() -> None:
-        from .tasks import triage_ticket, triage_tickets
+        from .tasks import triage_tickets
 
         try:
-            if len(ticket_ids) == 1:
-                triage_ticket.apply_async(args=[ticket_ids[0]], retry=False)
-                return
             for start in range(0, len(ticket_ids), TRIAGE_BATCH_SIZE):
                 triage_tickets.apply_async(args=[ticket_ids[start : start + TRIAGE_BATCH_SIZE]], retry=False)
         except Exception as exc:  # kombu raises several types for an unreachable broker
             logger.warning("broker unavailable, %d tickets left for the sweeper: %s", len(ticket_ids), exc)
 
     transaction.on_commit(send)
+
+
+# Claimed (cache.add) by the first ticket of a coalescing window and dropped by the run it scheduled.
+TRIAGE_PENDING_KEY = "feedback:triage-pending-scheduled"
+
+
+def triage_pending_schedule() -> None:
+    """Make sure a ``triage_pending`` run is due within the window; publish at most one per window.
+
+    Call after the ticket's row is committed. The cache key is claimed with
+    ``add`` (atomic in every Django cache backend): the first ticket of a window
+    publishes a run delayed by the window, the others find the key and return.
+    The key expires with the window, and the run deletes it as it starts, so a
+    ticket committed after the run looked for work always claims a new one. With
+    a cache shared by every web process (Redis) there is one run per window; with
+    the default per-process cache, one per web process and window.
+    The publish happens on a background thread, so a slow or unreachable broker
+    never delays the response; the ticket is saved either way and the sweeper is
+    the safety net.
+    """
+    from .tasks import triage_pending
+
+    window = settings.TRIAGE_COALESCE_SECONDS
+    if triage_pending.app.conf.task_always_eager:
+        # No worker and no window: run now, in this process (development without a broker).
+        _publish_triage_pending(countdown=0)
+        return
+    try:
+        claimed = caches[settings.TRIAGE_COALESCE_CACHE].add(TRIAGE_PENDING_KEY, 1, timeout=window)
+    except Exception as exc:  # a cache outage must not cost the ticket its triage: publish anyway
+        logger.warning("coalescing cache unavailable, publishing a triage run anyway: %s", exc)
+        claimed = True
+    if claimed:
+        _publisher().submit(_publish_triage_pending, countdown=window)
+
+
+def triage_pending_release() -> None:
+    """Drop the window's key (the scheduled run calls this as it starts looking for work)."""
+    try:
+        caches[settings.TRIAGE_COALESCE_CACHE].delete(TRIAGE_PENDING_KEY)
+    except Exception as exc:  # the key also expires by itself
+        logger.warning("coalescing cache unavailable: %s", exc)
+
+
+def _publish_triage_pending(*, countdown: float) -> None:
+    from .tasks import triage_pending
+
+    try:
+        triage_pending.apply_async(countdown=countdown, retry=False)
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning("broker unavailable, pending tickets left for the sweeper: %s", exc)
+
+
+def triage_publisher_drain(*, timeout: float = 10.0) -> None:
+    """Wait until this process's scheduled publishes have been attempted (tests, benchmarks, shutdown)."""
+    _publisher().submit(lambda: None).result(timeout=timeout)
+
+
+_publisher_lock = threading.Lock()
+_publisher_state: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _publisher() -> ThreadPoolExecutor:
+    """One publishing thread per process (created after a fork, never inherited from the parent)."""
+    global _publisher_state
+    with _publisher_lock:
+        if _publisher_state is None or _publisher_state[0] != os.getpid():
+            _publisher_state = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-publish"))
+        return _publisher_state[1]

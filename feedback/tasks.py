@@ -32,6 +32,29 @@ def triage_tickets(self, ticket_ids: list[int]) -> None:
     tickets_triage(ticket_ids=ticket_ids)
 
 
+@shared_task(
+    name="feedback.triage_pending",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=8,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def triage_pending(self) -> None:
+    """Triage the tickets filed one by one that are waiting, as one batch; continue at once if more wait."""
+    from .classification import tickets_triage_pending
+
+    result = tickets_triage_pending(limit=settings.TRIAGE_PENDING_BATCH)
+    if result.more_waiting:
+        try:
+            self.apply_async(retry=False)
+        except Exception as exc:  # the sweeper takes what is left
+            logger.warning("broker unavailable, pending tickets left for the sweeper: %s", exc)
+
+
 @shared_task(name="feedback.sweep_untriaged", acks_late=True, soft_time_limit=120)
 def sweep_untriaged(limit: int = 5000) -> int:
     """Re-enqueue tickets saved but still pending after a few minutes (e.g. filed while the broker was down)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -48,6 +48,7 @@ from .serializers import (
     TicketCreatedSerializer,
     TicketInputSerializer,
     TicketSerializer,
+    ticket_data,
 )
 
 
@@ -126,7 +127,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 {"detail": f"重复工单，已存在 #{exc.ticket.pk} (duplicate external id)", "id": exc.ticket.pk},
                 status=status.HTTP_409_CONFLICT,
             )
-        body = {**self.get_serializer(ticket).data, "warnings": data.warnings}
+        body = {**ticket_data(ticket, user=request.user), "warnings": data.warnings}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -162,12 +163,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         errors: list[dict[str, Any]] = []
         inputs: list[TicketInput] = []
         product_cache = _product_cache(items)
+        # One serializer for every item, as TicketInputSerializer(many=True) does: a serializer per
+        # item deep-copied its fields each time, half the CPU of a batch of 100 (cProfile).
+        parser = TicketInputSerializer()
         for index, item in enumerate(items):
-            serializer = TicketInputSerializer(data=item)
-            if not serializer.is_valid():
-                errors.extend(_indexed_errors(index, serializer.errors))
+            try:
+                data = TicketInput(**parser.run_validation(item))
+            except ValidationError as exc:
+                errors.extend(_indexed_errors(index, exc.detail))
                 continue
-            data = serializer.to_ticket_input()
             try:
                 inputs.append(ticket_validate(data, product_cache=product_cache))
             except TicketValidationError as exc:
@@ -249,8 +253,9 @@ def _batch_save(inputs: list[TicketInput], *, filed_by) -> dict[str, Any]:
             first_index[key] = index
         unique.append((index, data))
 
-    with transaction.atomic():
-        created, existing = tickets_bulk_create(items=[data for _, data in unique], filed_by=filed_by)
+    # tickets_bulk_create looks duplicates up and inserts; bulk_create's own transaction makes the
+    # insert all or nothing, and a duplicate that slips in between fails it with IntegrityError.
+    created, existing = tickets_bulk_create(items=[data for _, data in unique], filed_by=filed_by)
 
     # Keyed items are matched to their rows by external id; the rest keep their order.
     existing_by_key = {(t.external_source, t.external_id): t.pk for t in existing}

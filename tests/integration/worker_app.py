@@ -6,8 +6,8 @@ It is config.celery's app with three test-only adjustments, all from the environ
   test run's worker on the shared Redis database;
 * fast restore of unacknowledged messages (with a low CELERY_VISIBILITY_TIMEOUT),
   so a message of a killed worker is redelivered within seconds;
-* ``TEST_STUB_CLASSIFIER=1`` swaps feedback.classification.ticket_classify for a
-  deterministic keyword classifier (the tests are about delivery, not the model);
+* ``TEST_STUB_CLASSIFIER=1`` swaps feedback.classification.ticket_classify and
+  tickets_triage for a deterministic keyword classifier (the tests are about delivery, not the model);
   ``TEST_HANG=before_commit|after_commit`` makes the first task hang there (and
   touch ``TEST_HANG_MARKER``) so the test can SIGKILL the worker mid-task.
 """
@@ -68,6 +68,36 @@ def stub_ticket_classify(*, ticket_id: int) -> None:
     _hang("after_commit")
 
 
+def stub_tickets_triage(*, ticket_ids, route_inline: bool = False):
+    """The batch form of the stub: keyword categories for a batch and one attach, idempotently."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from feedback.models import Category, Ticket, TriageStatus
+    from issues.services import tickets_attach
+
+    from feedback.classification import TriageResult
+
+    ids = sorted(set(ticket_ids))
+    result = TriageResult()
+    with transaction.atomic():
+        for ticket in Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            if ticket.triage_status == TriageStatus.PENDING:
+                code = next((c for word, c in KEYWORDS if word in ticket.text), "quality_defect")
+                ticket.category = Category.objects.get(code=code)
+                ticket.predicted_category = ticket.category
+                ticket.prediction_confidence = 0.99
+                ticket.triage_status = TriageStatus.CLASSIFIED
+                ticket.classified_at = timezone.now()
+                ticket.save(update_fields=["category", "predicted_category", "prediction_confidence",
+                                           "triage_status", "classified_at"])
+                result.classified += 1
+        result.attached = tickets_attach(ticket_ids=ids).attached
+        _hang("before_commit")
+    _hang("after_commit")
+    return result
+
+
 if os.environ.get("TEST_STUB_CLASSIFIER") == "1":
     import django
 
@@ -78,6 +108,8 @@ if os.environ.get("TEST_STUB_CLASSIFIER") == "1":
         classification = types.ModuleType("feedback.classification")
         sys.modules["feedback.classification"] = classification
     classification.ticket_classify = stub_ticket_classify
+    # Single tickets are triaged in micro-batches (feedback.triage_pending), imports in batches.
+    classification.tickets_triage = stub_tickets_triage
 
 
 def slow_model_train(**kwargs) -> None:
