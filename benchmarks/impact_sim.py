@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from issues.impact.simulation import rate_with_interval, trials_run  # noqa: E402
+from issues.impact.simulation import rate_with_interval, trials_run
 
 BANDS = ((150, 400), (400, 1000), (1000, 2501))
 

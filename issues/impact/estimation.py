@@ -121,6 +121,8 @@ def _finish(method: str, beta: float, se: float, df: int, dispersion: float, *, 
     )
 
 
+# statsmodels is imported inside the functions: it costs seconds and ~100 MB (pandas, patsy), and only
+# processes that judge impact should pay for it (web workers that never measure do not).
 def _fit(model_factory):
     """Fit a GLM with the Pearson dispersion (chi2 / residual df), floored at 1: days less variable
     than the binomial never make the verdict more confident than counting orders would.
@@ -176,13 +178,14 @@ def did_estimate(*, treated_events: Sequence[float], treated_exposure: Sequence[
     )
     if not enough:
         return _insufficient(METHOD_DID, before_rate, after_rate, days, **controls)
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     yt = _zero_guard(yt, after_mask)
     endog = np.column_stack([yt, yc])
     exog = np.column_stack([np.ones(days), after_mask.astype(float)])
     offset = np.log(nt / nc)
-    result, dispersion = _fit(lambda: sm.GLM(endog, exog, family=sm.families.Binomial(), offset=offset))
+    result, dispersion = _fit(lambda: GLM(endog, exog, family=families.Binomial(), offset=offset))
     beta, se = float(result.params[1]), float(result.bse[1])
     return _finish(METHOD_DID, beta, se, int(result.df_resid), dispersion, before=before_rate,
                    after=after_rate, days=days, p_value=float(result.pvalues[1]), **controls)
@@ -206,7 +209,8 @@ def before_after_estimate(*, events: Sequence[float], exposure: Sequence[float],
     )
     if not enough:
         return _insufficient(METHOD_BEFORE_AFTER, before_rate, after_rate, days)
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     y = _zero_guard(y, after_mask)
     columns = [np.ones(days), after_mask.astype(float)]
@@ -214,7 +218,7 @@ def before_after_estimate(*, events: Sequence[float], exposure: Sequence[float],
     if days >= 20:
         columns += [(weekday_values == w).astype(float) for w in range(1, 7) if (weekday_values == w).any()]
     exog = np.column_stack(columns)
-    result, dispersion = _fit(lambda: sm.GLM(y, exog, family=sm.families.Poisson(), offset=np.log(n)))
+    result, dispersion = _fit(lambda: GLM(y, exog, family=families.Poisson(), offset=np.log(n)))
     beta, se = float(result.params[1]), float(result.bse[1])
     return _finish(METHOD_BEFORE_AFTER, beta, se, int(result.df_resid), dispersion, before=before_rate,
                    after=after_rate, days=days, p_value=float(result.pvalues[1]))

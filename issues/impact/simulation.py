@@ -145,12 +145,20 @@ def trial_draw(shop: Shop, *, rng: np.random.Generator, window_days: int = 14, e
 class TrialOutcome:
     base_orders: float  # the treated product's typical daily orders
     effect: float
-    plain_significant: bool  # the old pooled before/after test (z-test on returns / orders)
+    # Significant (and, for a real effect, in its direction) by the old pooled before/after test (z-test) ...
+    plain_significant: bool
     plain_change: float | None
-    new_significant: bool  # difference-in-differences against the category's other products
+    new_significant: bool  # ... and by difference-in-differences against the category's other products
     new_change: float | None
     new_p_value: float | None
     festival: bool  # the windows straddle the festival's surge or return wave
+
+
+def _found(significant: bool, change: float | None, effect: float) -> bool:
+    """A placebo counts any significant verdict; a real effect only one in its direction."""
+    if not significant or change is None:
+        return False
+    return effect == 0 or (change < 0) == (effect < 0)
 
 
 def trials_run(*, seed: int, shops: int, trials_per_shop: int, effect: float, window_days: int = 14,
@@ -179,8 +187,10 @@ def trials_run(*, seed: int, shops: int, trials_per_shop: int, effect: float, wi
             last = shop.days[trial.action_index + window_days]
             outcomes.append(TrialOutcome(
                 base_orders=float(shop.base_orders[trial.product]), effect=effect,
-                plain_significant=plain.significant, plain_change=plain.relative_change,
-                new_significant=estimate.significant, new_change=estimate.relative_change,
+                plain_significant=_found(plain.significant, plain.relative_change, effect),
+                plain_change=plain.relative_change,
+                new_significant=_found(estimate.significant, estimate.relative_change, effect),
+                new_change=estimate.relative_change,
                 new_p_value=estimate.p_value,
                 festival=first <= festival + timedelta(days=20) and last >= festival - timedelta(days=10),
             ))

@@ -160,3 +160,20 @@ def test_measure_fix_table(clothing, capsys):
     out = capsys.readouterr().out
     assert "CL-2001" in out and "Controls: 4 products of the same category" in out
     assert re.search(r"-(29\.[5-9]|30\.[0-4])%", out), out
+
+
+def test_a_category_wide_fix_sends_its_skus_to_the_shop_as_controls(clothing):
+    shirt, peers = clothing
+    _load(shirt, peers, shirt_after=1.0, peers_after=1.0)
+    # The whole clothing category was fixed inside the windows: none of its SKUs is an untouched control.
+    resolve(issue_for(peers[0], scope_type="product_category", scope_key="衣服"), ACTION + timedelta(days=2))
+    controls = change_measure(target=Target(skus=("CL-2001",)), action_date=ACTION, window_days=14).controls
+    assert controls.kind == "shop" and controls.count == 1  # FR-1001 only
+    assert ("product_category", "衣服") in controls.subtract
+
+
+def test_a_sku_alone_in_its_category_is_compared_with_the_rest_of_the_shop(clothing):
+    product("BK-6001", "书籍")
+    controls = change_measure(target=Target(skus=("BK-6001",)), action_date=ACTION, window_days=14).controls
+    assert controls.kind == "shop" and controls.count == 6
+    assert "全店其他 6 个商品" in controls.label("zh")

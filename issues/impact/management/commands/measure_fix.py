@@ -130,7 +130,7 @@ class Command(BaseCommand):
         self.stdout.write("-" * len(header))
         for row in rows:
             if "error" in row:
-                self.stdout.write(f"{str(row.get('sku') or ''):<14} {str(row.get('action_date') or ''):<11}      {row['error']}")
+                self.stdout.write(f"{row.get('sku') or ''!s:<14} {row.get('action_date') or ''!s:<11}      {row['error']}")
                 continue
             interval = "—" if not row["return_rate_ci"] else f"[{percent(row['return_rate_ci'][0])}, {percent(row['return_rate_ci'][1])}]"
             p = "—" if row["return_rate_p_value"] is None else f"{row['return_rate_p_value']:.3g}"
