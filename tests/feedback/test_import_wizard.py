@@ -118,3 +118,20 @@ def test_unreadable_upload_is_refused_at_step_one(agent_client):
 @pytest.mark.parametrize("token", ["0" * 32 + ".csv", "..%2F..%2Fsettings.py"])
 def test_drafts_of_other_sessions_and_odd_tokens_are_not_found(agent_client, token):
     assert agent_client.get(f"/imports/wizard/{token}/").status_code == 404
+
+
+def test_abandoned_drafts_are_purged_after_a_day(agent_client, started):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from feedback.imports.wizard import DRAFT_DIR, import_drafts_purge
+
+    token = started.rstrip("/").rsplit("/", 1)[1]
+    stored = default_storage.get_modified_time(f"{DRAFT_DIR}/{token}")
+
+    assert import_drafts_purge(now=stored + timedelta(hours=23)) == 0
+    assert import_drafts_purge(now=stored + timedelta(hours=25)) >= 1
+    assert not default_storage.exists(f"{DRAFT_DIR}/{token}")
+    assert timezone.is_aware(stored)
