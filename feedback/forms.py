@@ -66,6 +66,8 @@ class TicketFilterForm(forms.Form):
     triage_status = forms.ChoiceField(label=_("分类状态"), required=False)
     received_from = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     received_to = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Set by the link on an import's summary page, not shown as a filter.
+    import_job = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,7 +8,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from .masking import mask_phone_numbers
-from .models import Category, CategoryLabel, Product, Ticket, TriageStatus
+from .models import Category, CategoryLabel, ImportJob, Product, Ticket, TriageStatus
 
 PRODUCT_SEARCH_LIMIT = 10
 SUGGESTION_LIMIT = 3
@@ -25,6 +25,7 @@ class TicketFilters:
     received_from: date | None = None
     received_to: date | None = None  # inclusive
     filed_by: object | None = None  # a User
+    import_job: int | None = None  # an ImportJob id: the tickets that import created
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,21 @@ class Suggestion:
 
 def _start_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _imported_by(tickets: QuerySet[Ticket], job_id: int) -> QuerySet[Ticket]:
+    """The tickets an import job created: its source and uploader, saved while it ran.
+
+    Tickets carry no job id; an import is the only writer that files tickets
+    under an external source for its uploader, so this window is the job's own.
+    """
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return tickets.none()
+    window = Q(created_at__gte=job.created_at)
+    if job.finished_at is not None:
+        window &= Q(created_at__lte=job.finished_at)
+    return tickets.filter(window, external_source=job.source, filed_by_id=job.created_by_id)
 
 
 def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
@@ -59,6 +75,8 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(triage_status=filters.triage_status)
     if filters.filed_by is not None:
         tickets = tickets.filter(filed_by=filters.filed_by)
+    if filters.import_job is not None:
+        tickets = _imported_by(tickets, filters.import_job)
     # Compare with day boundaries in the current time zone so the received_at index is used.
     if filters.received_from:
         tickets = tickets.filter(received_at__gte=_start_of_day(filters.received_from))

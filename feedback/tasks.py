@@ -94,10 +94,15 @@ def sweep_queued_imports() -> int:
 
 @shared_task(name="feedback.sweep_imports", acks_late=True, soft_time_limit=60)
 def sweep_imports() -> int:
-    """Resume ticket imports left RUNNING by a worker that died (see feedback.imports.framework.job_execute)."""
+    """Resume ticket imports left RUNNING by a worker that died (see feedback.imports.framework.job_execute).
+
+    Also deletes import-wizard drafts abandoned for a day.
+    """
     from .imports.framework import jobs_orphaned_resume
+    from .imports.wizard import import_drafts_purge
     from .models import ImportJob
 
+    import_drafts_purge()
     return len(jobs_orphaned_resume(model=ImportJob, task=run_import))
 
 

@@ -213,6 +213,8 @@ _IGNORED_NAMES = (IGNORE, "忽略", "-", "skip", "none")
 def field_name_resolve(value: str, *, schema: Schema = TICKETS) -> str:
     """Turn a field named in a column mapping (``text``, ``内容``, ``ignore`` ...) into a field; raise ValueError."""
     key = header_normalise(value)
+    if value.strip() == "-":  # "-" normalises to nothing; it has always meant "ignore"
+        return IGNORE
     if key:
         if key in {header_normalise(name) for name in _IGNORED_NAMES}:
             return IGNORE

@@ -51,6 +51,7 @@ XLSX_MAX_SHARED_STRINGS_BYTES = 100 * 1024 * 1024
 # Real sheet XML compresses 5-30x; whitespace padding or a bomb compresses 1,000x and more.
 XLSX_MAX_RATIO = 200
 XLSX_RATIO_FLOOR_BYTES = 10 * 1024 * 1024  # small parts (styles) may compress better; harmless
+INFLATE_CHUNK_BYTES = 64 * 1024
 # Chinese text decoded with the right codec is mostly common ideographs; below this share it is mojibake.
 MIN_PLAUSIBILITY = 0.9
 FALLBACK_ENCODINGS = ("big5hkscs", "cp932")
@@ -397,7 +398,7 @@ def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
 
 
 def xlsx_inflation_check(path: Path) -> None:
-    """Refuse a zip bomb before openpyxl opens it: inflate every member in 1 MiB chunks, counting.
+    """Refuse a zip bomb before openpyxl opens it: inflate every member in 64 KiB chunks, counting.
 
     Memory stays at one chunk whatever the file holds. Each member may inflate to
     at most XLSX_MAX_MEMBER_BYTES (the shared strings, which openpyxl keeps in
@@ -413,10 +414,16 @@ def xlsx_inflation_check(path: Path) -> None:
                     limit = XLSX_MAX_SHARED_STRINGS_BYTES
                 inflated = 0
                 with archive.open(info) as member:
-                    while chunk := member.read(CHUNK_BYTES):
+                    # Small reads: zipfile then pulls compressed bytes in small steps too, so the ratio
+                    # below is measured as it happens (a 1 MiB read would pull 1 MiB of a bomb at once).
+                    while chunk := member.read(INFLATE_CHUNK_BYTES):
                         inflated += len(chunk)
                         total += len(chunk)
-                        ratio = inflated / max(info.compress_size, 1)
+                        # The ratio so far (compressed bytes consumed, when zipfile tells us), so a bomb is
+                        # stopped after XLSX_RATIO_FLOOR_BYTES rather than after ratio x its whole size.
+                        left = getattr(member, "_compress_left", None)
+                        consumed = info.compress_size - left if isinstance(left, int) else info.compress_size
+                        ratio = inflated / max(consumed, 1)
                         if (
                             inflated > limit
                             or total > XLSX_MAX_UNCOMPRESSED_BYTES

@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from feedback.models import ImportJob, ImportMappingPreset
 
@@ -135,3 +137,22 @@ def import_draft_path(*, token: str) -> Iterator[str]:
         shutil.copyfileobj(source, copy)
         copy.flush()
         yield copy.name
+
+
+DRAFT_MAX_AGE = timedelta(days=1)
+
+
+def import_drafts_purge(*, now: datetime | None = None, max_age: timedelta = DRAFT_MAX_AGE) -> int:
+    """Delete wizard drafts nobody turned into a job within ``max_age``; return how many."""
+    now = now or timezone.now()
+    try:
+        _, names = default_storage.listdir(DRAFT_DIR)
+    except FileNotFoundError:
+        return 0
+    purged = 0
+    for name in names:
+        path = f"{DRAFT_DIR}/{name}"
+        if now - default_storage.get_modified_time(path) > max_age:
+            default_storage.delete(path)
+            purged += 1
+    return purged

@@ -114,3 +114,8 @@ def test_import_wizard_end_to_end(page, screenshot, live_server, tmp_path, monke
     assert job.column_mapping["买家退款说明"] == "ignore"
     assert page.locator("#import-errors tr").count() == 1
     shoot(page, screenshot, f"import_wizard_3_{language}")
+
+    page.click("#import-tickets-link")
+    page.wait_for_selector("table.tickets")
+    assert page.locator("table.tickets tbody tr").count() == 2
+    shoot(page, screenshot, f"import_wizard_4_tickets_{language}")

@@ -479,3 +479,8 @@ def test_a_title_line_is_not_mistaken_for_the_top_of_a_two_row_header(db, tmp_pa
     notes = file_warnings(result)
     assert "第 2 行" in notes and "两行" not in notes
     assert Ticket.objects.get().external_id == "AS1"
+
+
+@pytest.mark.parametrize("target, expected", [("-", "ignore"), ("忽略", "ignore"), ("内容", "text"), ("买家留言", "text")])
+def test_mapping_targets(target, expected):
+    assert columns.field_name_resolve(target) == expected

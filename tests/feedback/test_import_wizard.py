@@ -118,3 +118,41 @@ def test_unreadable_upload_is_refused_at_step_one(agent_client):
 @pytest.mark.parametrize("token", ["0" * 32 + ".csv", "..%2F..%2Fsettings.py"])
 def test_drafts_of_other_sessions_and_odd_tokens_are_not_found(agent_client, token):
     assert agent_client.get(f"/imports/wizard/{token}/").status_code == 404
+
+
+def test_abandoned_drafts_are_purged_after_a_day(agent_client, started):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from feedback.imports.wizard import DRAFT_DIR, import_drafts_purge
+
+    token = started.rstrip("/").rsplit("/", 1)[1]
+    stored = default_storage.get_modified_time(f"{DRAFT_DIR}/{token}")
+
+    assert import_drafts_purge(now=stored + timedelta(hours=23)) == 0
+    assert import_drafts_purge(now=stored + timedelta(hours=25)) >= 1
+    assert not default_storage.exists(f"{DRAFT_DIR}/{token}")
+    assert timezone.is_aware(stored)
+
+
+def test_summary_links_to_exactly_the_tickets_the_import_created(agent_client, agent, started, monkeypatch):
+    from feedback.services import TicketInput, tickets_bulk_create
+
+    monkeypatch.setattr("feedback.imports.service._job_enqueue", lambda job: None)
+    tickets_bulk_create(items=[TicketInput(text="别的来源的工单", external_source="crm", external_id="X1")],
+                        filed_by=agent, enqueue=False)
+    form = {f"col_{i}": f for i, f in enumerate(
+        ["external_id", "order_number", "ignore", "sku", "text", "text", "received_at", "ignore"])}
+    form.update({"sheet": "", "source": ""})
+    agent_client.post(started, form)
+    job = ImportJob.objects.get()
+    import_job_run(job_id=job.pk)
+
+    detail = agent_client.get(reverse("import-detail", args=[job.pk])).content.decode()
+    listing = agent_client.get(reverse("ticket-list"), {"import_job": job.pk}).content.decode()
+
+    assert f"?import_job={job.pk}" in detail
+    assert "质量问题" in listing and "未收到货" in listing and "别的来源的工单" not in listing
+    assert f'name="import_job" value="{job.pk}"' in listing  # kept when the list is filtered further

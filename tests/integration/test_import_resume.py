@@ -9,7 +9,7 @@ from feedback.tasks import run_import
 
 from .conftest import wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROWS = 30_000
 
