@@ -242,6 +242,10 @@ SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600
 # drf-spectacular names choice sets by field name; these say which is which instead of a hash suffix.
 # Every API error is DRF's JSON (config/errors.py), never an HTML page.
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.errors.api_exception_handler"
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "config.schema.AutoSchema"  # documents those errors too
+# Request bodies get their own components, so they can say what a request must hold (minLength: 1
+# for fields that refuse blanks) without read-only fields.
+SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "IssueStatusEnum": "issues.models.issue.IssueStatus",
     "IssueTransitionStatusEnum": "issues.api.serializers.TRANSITION_STATUSES",

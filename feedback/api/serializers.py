@@ -33,7 +33,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    default_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    default_department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Category
@@ -45,11 +45,11 @@ class TicketSerializer(serializers.ModelSerializer):
     """A ticket as the API shows it; phone numbers in ``text`` are masked except for its filer and admins."""
 
     sku = serializers.CharField(source="sku_raw", read_only=True)
-    product = ProductSummarySerializer(read_only=True)
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    predicted_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    confirmed_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    filed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    product = ProductSummarySerializer(read_only=True, allow_null=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    predicted_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    confirmed_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    filed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Ticket
