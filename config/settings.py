@@ -243,6 +243,9 @@ SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600
 # Every API error is DRF's JSON (config/errors.py), never an HTML page.
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.errors.api_exception_handler"
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "config.schema.AutoSchema"  # documents those errors too
+# The API speaks JSON (a form post cannot say null or a list of numbers, so the same request meant
+# different things by content type); only the token endpoint also takes a form.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rest_framework.parsers.JSONParser"]
 # Request bodies get their own components, so they can say what a request must hold (minLength: 1
 # for fields that refuse blanks) without read-only fields.
 SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True

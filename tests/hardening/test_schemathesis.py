@@ -75,5 +75,5 @@ def test_the_live_api_never_answers_with_a_server_error(live_server, capsys):
         print(f"\nschemathesis: {sum(sent.values())} requests ({dict(sent)}), failures by check: {dict(totals)}")
         print(f"  operations and modes with nothing to generate: {len(skipped)}")
         for (label, name), example in sorted(examples.items()):
-            print(f"  {name:32} {label}: {example}")
+            print(f"  {failures[label][name]:3} x {name:24} {label}: {example}")
     assert totals["ServerError"] == 0
