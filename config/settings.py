@@ -299,3 +299,12 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 IMPORT_SWEEP_AFTER_SECONDS = env.int("IMPORT_SWEEP_AFTER_SECONDS", default=180)
 CELERY_BEAT_SCHEDULE["feedback-sweep-queued-imports"] = {"task": "feedback.sweep_queued_imports", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["impact-sweep-queued-imports"] = {"task": "impact.sweep_queued_imports", "schedule": 120.0}
+
+# Content-Security-Policy (config/security.py): scripts and styles only from this site. Set
+# DJANGO_CONTENT_SECURITY_POLICY to change it (empty: no header), ..._REPORT_ONLY=1 to try a change.
+CONTENT_SECURITY_POLICY = env.str("DJANGO_CONTENT_SECURITY_POLICY", default=(
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+))
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env.bool("DJANGO_CONTENT_SECURITY_POLICY_REPORT_ONLY", default=False)
+MIDDLEWARE.insert(1, "config.security.ContentSecurityPolicyMiddleware")
