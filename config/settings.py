@@ -322,6 +322,13 @@ SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600
 # drf-spectacular names choice sets by field name; these say which is which instead of a hash suffix.
 # Every API error is DRF's JSON (config/errors.py), never an HTML page.
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "config.errors.api_exception_handler"
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "config.schema.AutoSchema"  # documents those errors too
+# The API speaks JSON (a form post cannot say null or a list of numbers, so the same request meant
+# different things by content type); only the token endpoint also takes a form.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rest_framework.parsers.JSONParser"]
+# Request bodies get their own components, so they can say what a request must hold (minLength: 1
+# for fields that refuse blanks) without read-only fields.
+SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "IssueStatusEnum": "issues.models.issue.IssueStatus",
     "IssueTransitionStatusEnum": "issues.api.serializers.TRANSITION_STATUSES",
@@ -372,3 +379,12 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 IMPORT_SWEEP_AFTER_SECONDS = env.int("IMPORT_SWEEP_AFTER_SECONDS", default=180)
 CELERY_BEAT_SCHEDULE["feedback-sweep-queued-imports"] = {"task": "feedback.sweep_queued_imports", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["impact-sweep-queued-imports"] = {"task": "impact.sweep_queued_imports", "schedule": 120.0}
+
+# Content-Security-Policy (config/security.py): scripts and styles only from this site. Set
+# DJANGO_CONTENT_SECURITY_POLICY to change it (empty: no header), ..._REPORT_ONLY=1 to try a change.
+CONTENT_SECURITY_POLICY = env.str("DJANGO_CONTENT_SECURITY_POLICY", default=(
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+))
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env.bool("DJANGO_CONTENT_SECURITY_POLICY_REPORT_ONLY", default=False)
+MIDDLEWARE.insert(1, "config.security.ContentSecurityPolicyMiddleware")

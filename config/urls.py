@@ -3,9 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.views import AccountView, LanguageLoginView
+from config.security import api_docs_view
 from feedback.views import health
 
 urlpatterns = [
@@ -17,7 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", login_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs_view(), name="api-docs"),
     path("api/", include("feedback.api.urls")),
     path("api/", include("issues.api.urls")),
     path("api/", include("issues.impact.api.urls")),

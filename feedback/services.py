@@ -15,6 +15,7 @@ from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from .dates import EARLIEST_DATE
 from .masking import mask_phone_numbers
 from .models import Channel, Product, Ticket
 
@@ -93,6 +94,9 @@ def ticket_validate(
         data.received_at = timezone.make_aware(data.received_at)
     if data.received_at is not None and data.received_at > timezone.now() + timezone.timedelta(days=1):
         errors["received_at"] = "接收时间在未来 (received_at is in the future)"
+    elif data.received_at is not None and data.received_at.year < EARLIEST_DATE.year:
+        errors["received_at"] = (f"接收时间早于 {EARLIEST_DATE.isoformat()} "
+                                 f"(received_at is before {EARLIEST_DATE.isoformat()})")
     if errors:
         raise TicketValidationError(errors)
     if data.product is None and data.sku and resolve_product:

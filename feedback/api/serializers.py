@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feedback.models import Category, Channel, Product, Ticket
@@ -34,7 +35,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    default_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    default_department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Category
@@ -46,11 +47,11 @@ class TicketSerializer(serializers.ModelSerializer):
     """A ticket as the API shows it; phone numbers in ``text`` are masked except for its filer and admins."""
 
     sku = serializers.CharField(source="sku_raw", read_only=True)
-    product = ProductSummarySerializer(read_only=True)
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    predicted_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    confirmed_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    filed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    product = ProductSummarySerializer(read_only=True, allow_null=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    predicted_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    confirmed_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    filed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Ticket
@@ -126,11 +127,33 @@ class _ServiceCheckedChoiceField(serializers.ChoiceField):
         return str(data).strip()
 
 
+@extend_schema_field({
+    "type": "string", "minLength": 1, "maxLength": 5000, "pattern": r"\S",
+    "description": "The complaint; not blank (surrounding whitespace is stripped), at most 5,000 characters.",
+})
+class TicketTextField(serializers.CharField):
+    """Ticket text: a JSON string only (``0`` or ``true`` is refused, not saved as "0").
+
+    Blank and length are left to ticket_validate, which owns them (and strips whitespace); the schema
+    above states them so clients know.
+    """
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            return ""  # blank is refused by ticket_validate, in its words, like on the page
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TicketInputSerializer(serializers.Serializer):
     """The writable fields of one ticket, parsed into Python types for ``TicketInput``."""
 
     # No length or blank checks here: ticket_validate owns them (it also strips whitespace).
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    text = TicketTextField(trim_whitespace=False)
     channel = _ServiceCheckedChoiceField(choices=Channel.choices, required=False, default=Channel.CHAT)
     sku = serializers.CharField(required=False, allow_blank=True, default="")
     order_number = serializers.CharField(required=False, allow_blank=True, default="")
@@ -145,7 +168,7 @@ class TicketInputSerializer(serializers.Serializer):
 class TicketBatchRequestSerializer(serializers.Serializer):
     """Documents the batch request; the view validates item by item to report errors by index."""
 
-    tickets = TicketInputSerializer(many=True)
+    tickets = serializers.ListField(child=TicketInputSerializer(), min_length=1, max_length=1000)
 
 
 class BatchItemErrorSerializer(serializers.Serializer):

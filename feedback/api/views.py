@@ -14,10 +14,12 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,7 +54,20 @@ from .serializers import (
 )
 
 
-@extend_schema_view(post=extend_schema(summary="Exchange a username and password for an API token", auth=[]))
+class TokenRequestSerializer(AuthTokenSerializer):
+    """DRF's credentials, bounded: an over-long username is refused before it reaches the lockout table."""
+
+    username = serializers.CharField(label="Username", max_length=150, write_only=True)
+    password = serializers.CharField(label="Password", max_length=4096, write_only=True, trim_whitespace=False,
+                                     style={"input_type": "password"})
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+@extend_schema_view(post=extend_schema(summary="Exchange a username and password for an API token", auth=[],
+                                       request=TokenRequestSerializer, responses=TokenResponseSerializer))
 class TokenView(ObtainAuthToken):
     """The only API view open to anonymous callers: send credentials, get `{"token": "..."}`.
 
@@ -60,6 +75,9 @@ class TokenView(ObtainAuthToken):
     a week): ask again for a new one. Repeated wrong passwords lock the username and the address
     (429) for LOGIN_LOCKOUT_MINUTES.
     """
+
+    serializer_class = TokenRequestSerializer
+    parser_classes = [JSONParser, FormParser]
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -154,7 +172,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         pagination_class=None,
     )
     def batch(self, request: Request) -> Response:
-        items, problem = _batch_items(request.data)
+        try:
+            payload = request.data
+        except ParseError as error:  # answered in the batch's own error shape, like every other refusal
+            return Response({"errors": [{"index": None, "field": "tickets", "message": str(error.detail)}]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        items, problem = _batch_items(payload)
         if problem:
             return Response(
                 {"errors": [{"index": None, "field": "tickets", "message": problem}]},

@@ -35,7 +35,7 @@ class CategoryRefSerializer(serializers.ModelSerializer):
 class IssueSerializer(serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
     department = DepartmentRefSerializer(read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     sku = serializers.SerializerMethodField()
     growth_rate = serializers.FloatField(read_only=True)
     sparkline = serializers.SerializerMethodField(help_text="Daily tickets over the last 30 days, oldest first.")
@@ -58,7 +58,7 @@ class IssueSerializer(serializers.ModelSerializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = IssueActivity
@@ -71,7 +71,7 @@ class DailyPointSerializer(serializers.Serializer):
 
 
 class SubThemeSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = SubTheme
@@ -82,7 +82,7 @@ class SubThemeSerializer(serializers.ModelSerializer):
 class IssueDetailSerializer(IssueSerializer):
     daily = serializers.SerializerMethodField()
     representative_ticket_ids = serializers.ListField(child=serializers.IntegerField(), read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     allowed_transitions = serializers.SerializerMethodField()
     can_change = serializers.SerializerMethodField()
     subthemes = serializers.SerializerMethodField()
@@ -254,3 +254,44 @@ class NotificationReadSerializer(serializers.Serializer):
 
 class NotificationReadResultSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
+
+
+# --- response shapes of actions that build their answer by hand (documentation only) ---
+
+class ReportRowSerializer(serializers.Serializer):
+    issue = IssueSerializer()
+    count = serializers.IntegerField(help_text="Tickets on the report day.")
+    baseline = serializers.FloatField(help_text="Mean daily tickets over the 7 days before.")
+    growth = serializers.FloatField(help_text="count - baseline.")
+
+
+class DailyReportSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    tickets = serializers.IntegerField()
+    top_by_volume = ReportRowSerializer(many=True)
+    top_by_growth = ReportRowSerializer(many=True)
+    new = ReportRowSerializer(many=True)
+    spiking = ReportRowSerializer(many=True)
+    resolved = IssueSerializer(many=True)
+
+
+class BulkTransitionResultSerializer(serializers.Serializer):
+    changed = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the issues changed.")
+    refused = serializers.DictField(child=serializers.CharField(), help_text="Issue id -> why it was refused.")
+
+
+class PreviewTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    category = serializers.CharField(allow_null=True)
+    sku = serializers.CharField(allow_blank=True)
+    channel = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class RulePreviewSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    shadowed = serializers.IntegerField()
+    issues = serializers.IntegerField()
+    days = serializers.IntegerField()
+    tickets = PreviewTicketSerializer(many=True)

@@ -11,6 +11,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -27,8 +28,10 @@ from issues.permissions import IssuePermission
 from .serializers import (
     ActivitySerializer,
     AssignSerializer,
+    BulkTransitionResultSerializer,
     BulkTransitionSerializer,
     CommentSerializer,
+    DailyReportSerializer,
     DepartmentQuerySerializer,
     IssueDetailSerializer,
     IssueListQuerySerializer,
@@ -42,6 +45,7 @@ from .serializers import (
     PrioritySerializer,
     ReportQuerySerializer,
     RoutingRuleSerializer,
+    RulePreviewSerializer,
     SubThemeMergeSerializer,
     SubThemeQuerySerializer,
     SubThemePromoteSerializer,
@@ -187,7 +191,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         entries = issue.activities.select_related("actor").order_by("-created_at", "-id")[:500]
         return Response(ActivitySerializer(entries, many=True).data)
 
-    @extend_schema(request=BulkTransitionSerializer)
+    @extend_schema(request=BulkTransitionSerializer, responses=BulkTransitionResultSerializer)
     @action(detail=False, methods=["post"])
     def bulk_status(self, request):
         """Apply one status change to many issues; refused ones are listed with the reason."""
@@ -216,7 +220,11 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             IssueSerializer(page, many=True, context={"request": request, "sparklines": sparklines}).data
         )
 
-    @extend_schema(parameters=[ReportQuerySerializer])
+    @extend_schema(parameters=[ReportQuerySerializer], responses={
+        (200, "application/json"): DailyReportSerializer,
+        (200, "text/csv"): OpenApiTypes.BINARY,
+        (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+    })
     @action(detail=False, methods=["get"])
     def report(self, request):
         """The daily high-frequency issue report, as JSON or as a CSV/XLSX download."""
@@ -269,7 +277,7 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.routing_rule_delete(rule=instance)
 
-    @extend_schema(parameters=[PreviewQuerySerializer])
+    @extend_schema(parameters=[PreviewQuerySerializer], request=RoutingRuleSerializer, responses=RulePreviewSerializer)
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """Show the recent tickets an (unsaved) rule would match: count, sample, and matches earlier rules take."""

@@ -74,4 +74,11 @@
       }, 180);
     });
   });
+  // Bar widths come from data-width: the Content-Security-Policy forbids style attributes in markup.
+  document.querySelectorAll("[data-width]").forEach(function (bar) { bar.style.width = bar.dataset.width; });
+
+  // Filters that apply as soon as a choice is made (no inline onchange: the CSP forbids it).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { if (select.form) select.form.submit(); });
+  });
 })();

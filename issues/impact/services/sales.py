@@ -189,6 +189,9 @@ class _Validator:
 
     def prefetch(self, rows: Iterable[RawRow]) -> None:
         wanted = {cols.cell_text(r.values.get("sku")).strip() for r in rows} - set(self.products) - {""}
+        # PostgreSQL cannot compare a NUL byte; such a SKU names no product (an "unknown SKU" row error).
+        self.products.update({sku: None for sku in wanted if "\x00" in sku})
+        wanted = {sku for sku in wanted if "\x00" not in sku}
         if wanted:
             found = {p.sku: p for p in Product.objects.filter(sku__in=wanted)}
             for sku in wanted:
@@ -458,6 +461,12 @@ def sales_push(*, items: list[dict[str, Any]], source: str = "api", refresh: boo
             result.error_add(issue(raw.row, "", "每一项必须是对象 (each item must be an object)", None))
             continue
         item, errors, warnings = validator.validate(raw, issue)
+        # Text with a NUL byte cannot be stored in PostgreSQL: refuse it here, naming the field.
+        nul_fields = [name for name, value in raw.values.items() if isinstance(value, str) and "\x00" in value]
+        errors += [issue(raw.row, name, "不能包含空字符 NUL (a NUL byte is not allowed)", raw.values[name])
+                   for name in nul_fields if not any(e.get("field") == name for e in errors)]
+        if nul_fields:
+            item = None
         for entry in errors:
             result.error_add(entry)
         for entry in warnings:
