@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="tickets per batch request")
     parser.add_argument("--rounds", type=int, default=2, help="alternating app/reference rounds per kind")
     parser.add_argument("--kinds", default="single,batch")
+    parser.add_argument("--warm-up", type=int, default=5, help="seconds of unmeasured load per target and kind")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--broker", default=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
@@ -227,8 +228,11 @@ def main() -> None:
             per_request = 1 if kind == "single" else args.batch
             path = "/api/tickets/" if kind == "single" else "/api/tickets/batch/"
             body = _body(kind, per_request)
-            for target in databases:  # warm-up: imports, connections, the model-free code paths
-                _wrk(wrk, ports[target], path, body, tokens[target], connections=args.connections, seconds=2, workdir=workdir)
+            for target in databases:  # warm-up: imports, connections, translation catalogs, fresh tables
+                _wrk(wrk, ports[target], path, body, tokens[target], connections=args.connections,
+                     seconds=args.warm_up, workdir=workdir)
+            # Flush the WAL of the migrations and warm-ups now, so a checkpoint does not stall whichever runs first.
+            _psql(args.database_url, "CHECKPOINT")
             for _ in range(args.rounds):
                 for target in databases:
                     figures = _wrk(wrk, ports[target], path, body, tokens[target], connections=args.connections,

@@ -30,10 +30,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 TEXTS = ["洗发水漏液了，瓶子裂开", "快递太慢了，一周才到", "用了两天就坏了，质量太差", "尺码偏小，要换大一码", "客服态度很差"]
 
 
-def _top(profile: cProfile.Profile, lines: int) -> str:
+def _top(profile: cProfile.Profile, lines: int, sort: str = "cumulative") -> str:
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
-    stats.sort_stats("cumulative").print_stats(lines)
+    stats.sort_stats(sort).print_stats(lines)
     text = out.getvalue()
     # Drop pstats' preamble up to the header row.
     return text[text.find("   ncalls") :] if "   ncalls" in text else text
@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--worker-tickets", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--parts", default="single,batch,worker")
+    parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"])
     args = parser.parse_args()
 
     import django
@@ -125,7 +126,7 @@ def main() -> None:
               f"{len(queries)} SQL statements per request:")
         for sql in queries.captured:
             print("   ", sql[:150])
-        print(_top(profile, args.top))
+        print(_top(profile, args.top, args.sort))
 
     if "worker" in parts:
         from feedback.classification import get_predictor, ticket_classify, tickets_triage
@@ -146,7 +147,7 @@ def main() -> None:
         per_single = (time.perf_counter() - started) / len(singles)
         print(f"\n== worker, one ticket per task (ticket_classify): {per_single * 1000:.2f} ms per ticket, "
               f"{len(queries)} SQL statements per ticket")
-        print(_top(profile, args.top))
+        print(_top(profile, args.top, args.sort))
         started = time.perf_counter()
         tickets_triage(ticket_ids=batched)
         per_batched = (time.perf_counter() - started) / len(batched)

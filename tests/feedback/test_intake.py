@@ -281,3 +281,34 @@ def test_a_batch_reports_every_bad_item_by_index_and_saves_nothing(agent):
         (1, "text"), (2, None), (3, "received_at"), (4, "channel"),
     ]
     assert Ticket.objects.count() == 0
+
+
+# --- worker database connections ---
+
+
+def test_the_celery_fixup_keeps_connections_across_tasks(settings, monkeypatch):
+    from celery.fixups.django import DjangoWorkerFixup
+
+    from config.celery import app
+
+    fixup = DjangoWorkerFixup(app)
+    closed = []
+    monkeypatch.setattr(fixup, "_close_database", lambda: closed.append(1))
+    for _ in range(10):  # five tasks: the fixup calls close_database before and after each
+        fixup.close_database()
+
+    assert fixup.db_reuse_max == settings.CELERY_DB_REUSE_MAX >= 100
+    assert closed == []
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_before_each_worker_task_a_broken_or_old_connection_is_dropped(monkeypatch, eager):
+    from config import celery as celery_config
+
+    calls = []
+    monkeypatch.setattr("django.db.close_old_connections", lambda: calls.append("checked"))
+    task = type("Task", (), {"request": type("Request", (), {"is_eager": eager})()})()
+
+    celery_config._close_unusable_database_connections(task=task)
+
+    assert calls == ([] if eager else ["checked"])  # an eager task runs inside the caller's transaction
