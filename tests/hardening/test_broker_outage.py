@@ -106,7 +106,7 @@ def _timed(call):
     return response, time.perf_counter() - started
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_requests_stay_fast_while_the_broker_is_down_and_everything_is_triaged_after(own_redis, request, settings):
     from feedback.tasks import sweep_queued_imports, sweep_untriaged
 

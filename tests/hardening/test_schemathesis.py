@@ -59,7 +59,7 @@ def _run(schema, base_url: str, headers: dict[str, str]):
     return requests_sent, failures, examples, skipped
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_live_api_never_answers_with_a_server_error(live_server, capsys):
     admin = UserFactory(username="schema-admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
     headers = {"Authorization": f"Token {Token.objects.create(user=admin).key}"}
