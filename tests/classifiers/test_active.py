@@ -1,6 +1,5 @@
-import pytest
-
 import numpy as np
+import pytest
 
 from feedback.classifiers.active import review_density, review_margin, review_order
 

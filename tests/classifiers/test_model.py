@@ -172,6 +172,6 @@ def test_also_names_the_runner_up_only_when_it_is_close(second, expected):
 def test_prediction_carries_also_from_its_own_top_two(seed_model):
     predictions = seed_model.predict([t for t, _, _ in CLEAR] + ["假货，而且用两天就坏了"])
     for prediction in predictions:
-        (first, p1), (second, p2) = prediction.top[:2]
+        (_, p1), (second, p2) = prediction.top[:2]
         assert prediction.also == (second if p2 >= 0.5 * p1 else None)
     assert any(p.also for p in predictions)
