@@ -126,7 +126,11 @@ def _load_or_recover(store: ModelStore) -> TriageModel:
         reason = "no active model" if active is None else f"model {active} unreadable"
         labels = labelled_examples()
         logger.warning("training the seed model with %d agent labels: %s", len(labels), reason)
-        result = train_version(store, load_seed() + labels, force=True, note=f"seed model ({reason})")
+        # The unlabelled tickets calibrate a seed-only model (word/char agreement) and self-train it.
+        result = train_version(
+            store, load_seed() + labels, unlabelled=unlabelled_texts(), force=True, labels=model_labels(),
+            note=f"seed model ({reason})",
+        )
         if active is not None:
             from .model_alerts import model_fallback_notify
 
