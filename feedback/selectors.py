@@ -1,11 +1,17 @@
 """Reads for tickets and products: the pages call these, never the ORM directly."""
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db import models
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .masking import mask_phone_numbers
 from .models import Category, CategoryLabel, Product, Ticket, TriageStatus
@@ -197,3 +203,73 @@ def ticket_counts(*, user) -> dict[str, int]:
 def needs_review_count() -> int:
     """Return how many tickets wait in the review queue (shown as a badge in the navigation)."""
     return Ticket.objects.filter(triage_status=TriageStatus.NEEDS_REVIEW).count()
+
+
+class ReviewOrder(models.TextChoices):
+    """How the review stream orders the tickets waiting for an agent."""
+
+    # Uncertainty sampling: the smallest gap between the model's first and second choice teaches
+    # the model most per label, so it is the default.
+    MARGIN = "margin", _("最难区分优先")
+    LEAST_CONFIDENT = "least_confident", _("置信度最低优先")
+    NEWEST = "newest", _("最新优先")
+
+
+REVIEW_BATCH_LIMIT = 50
+
+
+def _top_probability(index: int):
+    """The probability of the model's ``index``-th choice, read from ``prediction_top`` ([[code, p], ...])."""
+    return Cast(KeyTextTransform("1", KeyTransform(str(index), "prediction_top")), FloatField())
+
+
+def review_queue(*, user, order: str = ReviewOrder.MARGIN) -> QuerySet[Ticket]:
+    """Return the tickets waiting for an agent's confirmation, in the review stream's ``order``.
+
+    The margin is computed in the database from the stored ``prediction_top`` so the
+    order holds over the whole queue, not one page of it. A ticket without a second choice
+    counts its margin against 0. When the classifier offers its own "most informative first"
+    ordering (issue 13's ``review_order``), this is the one place to call it.
+    """
+    tickets = Ticket.objects.filter(triage_status=TriageStatus.NEEDS_REVIEW).select_related(
+        "product", "predicted_category"
+    )
+    if order == ReviewOrder.NEWEST:
+        return tickets.order_by("-received_at", "-id")
+    if order == ReviewOrder.LEAST_CONFIDENT:
+        return tickets.order_by(F("prediction_confidence").asc(nulls_first=True), "-received_at", "-id")
+    margin = Coalesce(_top_probability(0), Value(0.0)) - Coalesce(_top_probability(1), Value(0.0))
+    return tickets.annotate(review_margin=margin).order_by(
+        F("review_margin").asc(nulls_first=True), "-received_at", "-id"
+    )
+
+
+def review_bulk_candidates(*, category_code: str, min_confidence: float) -> QuerySet[Ticket]:
+    """Return the waiting tickets the model put in ``category_code`` with confidence >= ``min_confidence``."""
+    return Ticket.objects.filter(
+        triage_status=TriageStatus.NEEDS_REVIEW,
+        predicted_category__code=category_code,
+        prediction_confidence__gte=min_confidence,
+    )
+
+
+def text_segments(*, text: str, terms: Iterable[str]) -> list[tuple[str, bool]]:
+    """Split ``text`` into ``(piece, is_term)`` pieces, marking every occurrence of one of ``terms``.
+
+    Longer terms win where terms overlap. The pieces are plain text: whoever renders them
+    escapes them (templates do; the review stream sets ``textContent``).
+    """
+    wanted = sorted({term for term in terms if term and term.strip()}, key=len, reverse=True)
+    if not wanted or not text:
+        return [(text, False)] if text else []
+    pattern = re.compile("|".join(re.escape(term) for term in wanted), re.IGNORECASE)
+    segments: list[tuple[str, bool]] = []
+    position = 0
+    for match in pattern.finditer(text):
+        if match.start() > position:
+            segments.append((text[position:match.start()], False))
+        segments.append((match.group(0), True))
+        position = match.end()
+    if position < len(text):
+        segments.append((text[position:], False))
+    return segments

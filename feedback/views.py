@@ -1,12 +1,15 @@
 """Agents' pages: thin views that validate input, call one service or selector, and render."""
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
@@ -14,8 +17,9 @@ from django.views.generic import FormView, ListView, TemplateView
 from accounts.permissions import Action, ActionRequiredMixin
 
 from . import selectors
+from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
-from .models import Channel, Ticket, TriageStatus
+from .models import Category, Channel, Ticket, TriageStatus
 from .services import TicketValidationError, ticket_create
 
 def health(request):
@@ -151,3 +155,165 @@ class ProductSearchView(LoginRequiredMixin, View):
                 ]
             }
         )
+
+
+def _category_json(category: Category | None, language: str) -> dict | None:
+    if category is None:
+        return None
+    return {"code": category.code, "name": category.display_name(language)}
+
+
+def _review_ticket_json(ticket: Ticket, *, user, language: str) -> dict:
+    """What the review stream shows of one ticket; text comes as plain pieces the script escapes."""
+    text = selectors.ticket_text_for(ticket=ticket, user=user)
+    terms = [term for term, weight in selectors.ticket_terms(ticket=ticket) if weight > 0]
+    return {
+        "id": ticket.pk,
+        "url": reverse("ticket-detail", args=[ticket.pk]),
+        "segments": selectors.text_segments(text=text, terms=terms),
+        "terms": terms[:8],
+        "channel": ticket.get_channel_display(),
+        "product": ticket.product.name if ticket.product else ticket.sku_raw,
+        "received_at": timezone.localtime(ticket.received_at).strftime("%Y-%m-%d %H:%M"),
+        "suggestions": [
+            {**_category_json(s.category, language), "confidence": s.confidence}
+            for s in selectors.ticket_suggestions(ticket=ticket)
+        ],
+    }
+
+
+def _review_order(request) -> str:
+    order = request.GET.get("order", "")
+    return order if order in selectors.ReviewOrder.values else selectors.ReviewOrder.MARGIN
+
+
+class ReviewStreamView(ActionRequiredMixin, TemplateView):
+    """One screen to confirm the review queue from the keyboard; review.js fetches the tickets."""
+
+    required_action = Action.CORRECT_TICKETS
+    template_name = "feedback/review.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        language = self.request.LANGUAGE_CODE
+        context.update(
+            orders=selectors.ReviewOrder.choices,
+            order=_review_order(self.request),
+            categories=[_category_json(c, language) for c in Category.objects.filter(is_active=True)],
+            remaining=selectors.needs_review_count(),
+        )
+        return context
+
+
+class ReviewTicketsView(ActionRequiredMixin, View):
+    """JSON: the next tickets of the review stream, skipping the ones the page already holds."""
+
+    required_action = Action.CORRECT_TICKETS
+
+    def get(self, request):
+        exclude = [int(part) for part in request.GET.get("exclude", "").split(",") if part.isdigit()]
+        try:
+            limit = max(1, min(int(request.GET.get("limit", 20)), selectors.REVIEW_BATCH_LIMIT))
+        except ValueError:
+            return JsonResponse({"error": _("limit 必须是整数。"), "field": "limit"}, status=400)
+        queue = selectors.review_queue(user=request.user, order=_review_order(request))
+        tickets = queue.exclude(pk__in=exclude)[:limit]
+        language = request.LANGUAGE_CODE
+        return JsonResponse({
+            "tickets": [_review_ticket_json(t, user=request.user, language=language) for t in tickets],
+            "remaining": selectors.needs_review_count(),
+        })
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class ReviewConfirmView(ActionRequiredMixin, View):
+    """JSON: confirm one waiting ticket as ``category`` (409 if someone else got there first)."""
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request, pk: int):
+        code = _json_body(request).get("category")
+        category = Category.objects.filter(code=code, is_active=True).first() if isinstance(code, str) else None
+        if category is None:
+            return JsonResponse({"error": _("请选择一个有效的类别。"), "field": "category"}, status=400)
+        ticket = Ticket.objects.filter(pk=pk).first()
+        if ticket is None:
+            return JsonResponse({"error": _("工单不存在。")}, status=404)
+        if ticket.triage_status != TriageStatus.NEEDS_REVIEW:
+            return JsonResponse({"error": _("这张工单已经不在待确认队列里了。")}, status=409)
+        ticket_confirm_category(ticket=ticket, category=category, user=request.user)
+        return JsonResponse({
+            "id": ticket.pk, "category": _category_json(category, request.LANGUAGE_CODE),
+            "remaining": selectors.needs_review_count(),
+        })
+
+
+class ReviewUndoView(ActionRequiredMixin, View):
+    """JSON: put a ticket the agent just confirmed back into the review queue."""
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request, pk: int):
+        try:
+            ticket = ticket_confirmation_undo(ticket_id=pk, user=request.user)
+        except UndoRefused as refused:
+            return JsonResponse({"error": refused.reason}, status=409)
+        return JsonResponse({
+            "ticket": _review_ticket_json(ticket, user=request.user, language=request.LANGUAGE_CODE),
+            "remaining": selectors.needs_review_count(),
+        })
+
+
+def _bulk_input(data) -> tuple[Category | None, float | None, dict | None]:
+    """Read ``category`` and ``min_confidence`` (0-1); the third value is the error to send back."""
+    code = data.get("category")
+    category = Category.objects.filter(code=code, is_active=True).first() if isinstance(code, str) else None
+    if category is None:
+        return None, None, {"error": _("请选择一个有效的类别。"), "field": "category"}
+    try:
+        threshold = float(data.get("min_confidence"))
+    except (TypeError, ValueError):
+        threshold = None
+    if threshold is None or not 0 <= threshold <= 1:
+        return None, None, {"error": _("置信度下限必须是 0 到 1 之间的数字。"), "field": "min_confidence"}
+    return category, threshold, None
+
+
+class ReviewBulkView(ActionRequiredMixin, View):
+    """JSON: GET previews how many waiting tickets a bulk confirmation takes; POST confirms them."""
+
+    required_action = Action.CORRECT_TICKETS
+
+    def get(self, request):
+        category, threshold, error = _bulk_input(request.GET)
+        if error:
+            return JsonResponse(error, status=400)
+        count = selectors.review_bulk_candidates(category_code=category.code, min_confidence=threshold).count()
+        return JsonResponse({"count": count})
+
+    def post(self, request):
+        body = _json_body(request)
+        category, threshold, error = _bulk_input(body)
+        if error:
+            return JsonResponse(error, status=400)
+        ids = list(
+            selectors.review_bulk_candidates(category_code=category.code, min_confidence=threshold)
+            .values_list("pk", flat=True)
+        )
+        # The agent agreed to a number; if the queue grew since the preview, confirm nothing unseen.
+        expected = body.get("expected")
+        if isinstance(expected, int) and len(ids) > expected:
+            return JsonResponse(
+                {"error": _("预览之后又有新的工单符合条件，请重新预览。"), "count": len(ids)}, status=409
+            )
+        confirmed = tickets_confirm_categories(confirmations={pk: category for pk in ids}, user=request.user)
+        return JsonResponse({"confirmed": confirmed, "remaining": selectors.needs_review_count()})
