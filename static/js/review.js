@@ -19,6 +19,7 @@
   var sent = {};       // ids confirmed here: never fetched again, even before the server has answered
   var busy = false;    // an undo is running
   var exhausted = false;
+  var renderedId = null;
 
   function message(name, values) {
     var text = root.dataset["msg" + name] || "";
@@ -68,6 +69,10 @@
 
   function render() {
     var ticket = tickets[index];
+    // A background load re-renders the same ticket: leave the agent's open category list alone.
+    el("position").textContent = ticket ? message("Position", { position: index + 1, total: tickets.length }) : "";
+    if (ticket && ticket.id === renderedId) return;
+    renderedId = ticket ? ticket.id : null;
     allBox.hidden = true;
     ticketBox.hidden = !ticket;
     el("empty").hidden = !!ticket;
@@ -76,7 +81,6 @@
     link.href = ticket.url;
     link.textContent = "#" + ticket.id;
     el("ticket-meta").textContent = [ticket.received_at, ticket.channel, ticket.product].filter(Boolean).join(" · ");
-    el("position").textContent = message("Position", { position: index + 1, total: tickets.length });
     var text = el("ticket-text");
     text.replaceChildren();
     ticket.segments.forEach(function (segment) {
@@ -118,16 +122,23 @@
     var ticket = tickets[index];
     if (!ticket || !code || busy) return;
     sent[ticket.id] = true;
-    // Show the next ticket at once; the request runs while the agent reads it.
+    // Show the next ticket at once; the request runs while the agent reads it. Undo follows the
+    // order of the keys pressed, not the order in which the server happens to answer.
     tickets.splice(index, 1);
     show(index);
-    request("POST", urlFor(root.dataset.confirmUrl, ticket.id), { category: code })
+    var entry = { ticket: ticket };
+    history.push(entry);
+    entry.done = request("POST", urlFor(root.dataset.confirmUrl, ticket.id), { category: code })
       .then(function (data) {
-        history.push({ ticket: ticket });
         setRemaining(data.remaining);
         status(message("Confirmed", { id: ticket.id, category: data.category.name }));
+        return true;
       })
-      .catch(function (error) { status(message("Error", { error: error.message })); });
+      .catch(function (error) {
+        history.splice(history.indexOf(entry), 1);
+        status(message("Error", { error: error.message }));
+        return false;
+      });
   }
 
   function undo() {
@@ -135,13 +146,17 @@
     if (!last) { status(message("NothingToUndo")); return; }
     if (busy) { history.push(last); return; }
     busy = true;
-    request("POST", urlFor(root.dataset.undoUrl, last.ticket.id), {})
-      .then(function (data) {
-        delete sent[last.ticket.id];
-        tickets.splice(index, 0, data.ticket);
-        setRemaining(data.remaining);
-        show(index);
-        status(message("Undone", { id: last.ticket.id }));
+    last.done
+      .then(function (confirmed) {
+        if (!confirmed) return;
+        return request("POST", urlFor(root.dataset.undoUrl, last.ticket.id), {}).then(function (data) {
+          delete sent[last.ticket.id];
+          tickets.splice(index, 0, data.ticket);
+          setRemaining(data.remaining);
+          renderedId = null;
+          show(index);
+          status(message("Undone", { id: last.ticket.id }));
+        });
       })
       .catch(function (error) { status(message("Error", { error: error.message })); })
       .then(function () { busy = false; });

@@ -34,7 +34,7 @@ def log_in(page, username: str) -> None:
     page.goto(reverse("login"))
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("#id_password").press("Enter")
     page.wait_for_url(re.compile(r"/$"))
 
 
@@ -103,8 +103,7 @@ def test_agent_reviews_20_tickets_with_the_keyboard_alone_without_a_page_load(pa
         wait_for_next(before)
         reviewed += 1
         if n == 9:
-            # Undo the last one: it comes back on screen, and is confirmed again with Enter.
-            expect()(page.locator("[data-status]")).to_contain_text(before.lstrip("#"))
+            # Undo the last one at once: it comes back on screen, and is confirmed again with Enter.
             undone_id = before
             current = shown_id(page)
             press("u")
@@ -145,3 +144,25 @@ def test_bulk_confirm_after_a_preview(page):
     expect()(bulk.locator("[data-bulk-result]")).to_contain_text("已批量确认 2")
     expect()(page.locator("[data-remaining]")).to_have_text("4")
     assert Ticket.objects.filter(triage_status=TriageStatus.CONFIRMED, category__code="damaged").count() == 2
+
+
+@pytest.mark.parametrize(("language", "heading"), [("zh-hans", "确认队列"), ("en", "Review stream")])
+def test_review_stream_screens_in_both_languages_and_widths(browser, live_server, language, heading):
+    """Screenshots at 1440 and 390 px (var/screenshots/review-*.png); the page reads in the language chosen."""
+    from tests.browser.conftest import SCREENSHOT_DIR
+
+    UserFactory(username="xiaozhao", role="agent", password=PASSWORD)
+    make_queue(4)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for width in (1440, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900}, base_url=live_server.url)
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page = context.new_page()
+        log_in(page, "xiaozhao")
+        page.goto(reverse("review-stream"))
+        expect()(page.get_by_role("heading", name=heading)).to_be_visible()
+        expect()(page.locator(".review__suggestion")).to_have_count(3)
+        page.keyboard.press("c")
+        expect()(page.locator("[data-all-categories]")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOT_DIR / f"review-{language}-{width}.png"), full_page=True)
+        context.close()
