@@ -66,6 +66,11 @@ class TicketFilterForm(forms.Form):
     triage_status = forms.ChoiceField(label=_("分类状态"), required=False)
     received_from = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     received_to = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Bounded so that a hand-edited ?issue= is an error message on the page, not a database error.
+    issue = forms.IntegerField(
+        label=_("所属问题"), required=False, min_value=1, max_value=2**31 - 1,
+        widget=forms.NumberInput(attrs={"placeholder": "#", "class": "filters__narrow"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -31,6 +31,7 @@ class TicketFilters:
     received_from: date | None = None
     received_to: date | None = None  # inclusive
     filed_by: object | None = None  # a User
+    issue: int | None = None  # an Issue id
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
     case-insensitive substring match (``icontains``), which works for Chinese
     because it needs no word segmentation: 漏液 finds 洗发水漏液了.
     """
-    tickets = Ticket.objects.select_related("product", "category", "predicted_category", "filed_by")
+    tickets = Ticket.objects.select_related(
+        "product", "category", "predicted_category", "filed_by", "issue", "issue__department"
+    )
     q = filters.q.strip()
     if q:
         tickets = tickets.filter(ticket_search_condition(q=q, user=user))
@@ -65,6 +68,8 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(triage_status=filters.triage_status)
     if filters.filed_by is not None:
         tickets = tickets.filter(filed_by=filters.filed_by)
+    if filters.issue is not None:
+        tickets = tickets.filter(issue_id=filters.issue)
     # Compare with day boundaries in the current time zone so the received_at index is used.
     if filters.received_from:
         tickets = tickets.filter(received_at__gte=_start_of_day(filters.received_from))
@@ -102,7 +107,8 @@ def ticket_search_condition(*, q: str, user) -> Q:
 def ticket_get(*, user, pk: int) -> Ticket:
     """Return one ticket with what its detail page shows; raise Ticket.DoesNotExist."""
     return Ticket.objects.select_related(
-        "product", "category", "predicted_category", "confirmed_category", "confirmed_by", "filed_by"
+        "product", "category", "predicted_category", "confirmed_category", "confirmed_by", "filed_by",
+        "issue", "issue__department",
     ).get(pk=pk)
 
 
