@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .masking import mask_phone_numbers
+from .search import search_terms, ticket_number
 from .models import Category, CategoryLabel, Product, Ticket, TriageStatus
 
 PRODUCT_SEARCH_LIMIT = 10
@@ -78,30 +79,64 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
     return tickets.order_by("-received_at", "-id")
 
 
-def ticket_search_condition(*, q: str, user) -> Q:
-    """Return the condition "``q`` appears in the ticket", over the text ``user`` may read.
-
-    Someone who sees masked text searches the masked copy (and the full text only of tickets they
-    filed themselves), so ``?q=1381234`` cannot reveal a number the page shows as 138****5678.
-    """
+def _term_condition(term: str, user) -> Q:
+    """Return "``term`` appears in the ticket", over the text ``user`` may read and the other searched fields."""
     if user is not None and user.is_authenticated and user.can_see_unmasked:
-        text = Q(text__icontains=q)
+        text = Q(text__icontains=term)
     elif user is not None and user.is_authenticated:
-        text = Q(text_masked__icontains=q) | Q(filed_by=user, text__icontains=q)
+        text = Q(text_masked__icontains=term) | Q(filed_by=user, text__icontains=term)
     else:
-        text = Q(text_masked__icontains=q)
-    condition = (
+        text = Q(text_masked__icontains=term)
+    return (
         text
-        | Q(order_number__icontains=q)
-        | Q(sku_raw__icontains=q)
-        | Q(product__sku__icontains=q)
-        | Q(product__name__icontains=q)
-        | Q(external_id__icontains=q)
+        | Q(order_number__icontains=term)
+        | Q(sku_raw__icontains=term)
+        | Q(product__sku__icontains=term)
+        | Q(product__name__icontains=term)
+        | Q(external_id__icontains=term)
     )
-    ticket_number = q.removeprefix("#")
-    if ticket_number.isascii() and ticket_number.isdigit() and len(ticket_number) < 12:
-        condition |= Q(pk=int(ticket_number))
+
+
+def ticket_search_condition(*, q: str, user) -> Q:
+    """Return the condition "every term of ``q`` appears in the ticket", over the text ``user`` may read.
+
+    Terms come from feedback.search (jieba for Chinese, so `牛奶 酸` finds 牛奶收到就酸了); each may
+    match the text, order number, SKU, product name or external id. Someone who sees masked text
+    searches the masked copy (and the full text only of tickets they filed themselves), so
+    ``?q=1381234`` cannot reveal a number the page shows as 138****5678. A number that is a
+    ticket id also finds that ticket.
+    """
+    terms = search_terms(q)
+    condition = Q()
+    for term in terms:
+        condition &= _term_condition(term, user)
+    if not terms:
+        condition = Q(pk__in=[])
+    number = ticket_number(q)
+    if number is not None:
+        condition |= Q(pk=number)
     return condition
+
+
+def ticket_search_target(*, q: str) -> int | None:
+    """Return the one ticket a bare number or an exact order number names, so the page can jump to it.
+
+    ``#3001`` is always ticket 3001. ``3001`` is ticket 3001 unless an order number 3001 names another
+    ticket (then the list shows both); an exact order number held by one ticket is that ticket.
+    """
+    q = (q or "").strip()
+    if not q or len(q) > 64:
+        return None
+    number = ticket_number(q)
+    id_exists = number is not None and Ticket.objects.filter(pk=number).exists()
+    if q.startswith("#"):
+        return number if id_exists else None
+    by_order = list(Ticket.objects.filter(order_number=q).values_list("pk", flat=True)[:2])
+    if len(by_order) > 1:
+        return None
+    if id_exists:
+        return number if not by_order or by_order[0] == number else None
+    return by_order[0] if by_order else None
 
 
 def ticket_get(*, user, pk: int) -> Ticket:

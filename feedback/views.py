@@ -20,6 +20,7 @@ from . import selectors
 from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
 from .models import Category, Channel, Ticket, TriageStatus
+from .search import search_terms
 from .services import TicketValidationError, ticket_create
 
 def health(request):
@@ -48,6 +49,13 @@ class TicketListView(LoginRequiredMixin, ListView):
     context_object_name = "tickets"
     paginate_by = 50
 
+    def get(self, request, *args, **kwargs):
+        # A bare ticket number or an exact order number, searched on its own, opens that ticket.
+        q = request.GET.get("q", "").strip()
+        if q and not (set(request.GET) - {"q"}) and (target := selectors.ticket_search_target(q=q)):
+            return redirect("ticket-detail", pk=target)
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         self.filter_form = TicketFilterForm(self.request.GET or None)
         filters = self.filter_form.to_filters() if self.request.GET else selectors.TicketFilters()
@@ -57,6 +65,7 @@ class TicketListView(LoginRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["filter_form"] = self.filter_form
         context["is_review_queue"] = self.request.GET.get("triage_status") == "needs_review"
+        context["search_terms"] = search_terms(self.request.GET.get("q", ""))
         return context
 
 

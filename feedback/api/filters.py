@@ -101,8 +101,9 @@ class TicketFilter(django_filters.FilterSet):
     issue = IdFilter(field_name="issue_id", help_text="Issue id: only the tickets grouped under this issue.")
     q = django_filters.CharFilter(
         method="filter_q", max_length=200,
-        help_text="Substring of the ticket text (as you may read it: masked phone numbers stay masked), "
-                  "order number, SKU, product name, external id or #ticket id, e.g. 漏液.",
+        help_text="Words that must all appear (Chinese is split with jieba: `牛奶 酸` or `牛奶酸了`), each in the "
+                  "ticket text as you may read it (masked phone numbers stay masked), order number, SKU, product "
+                  "name or external id; a number also finds the ticket with that id.",
     )
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

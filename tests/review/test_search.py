@@ -1,0 +1,106 @@
+"""Search: jieba terms ANDed across fields, jumps to a ticket or an order number, escaped highlighting."""
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from feedback.search import search_terms
+from tests.factories import ProductFactory, TicketFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("q", "terms"), [
+    ("牛奶 酸", ["牛奶", "酸"]),
+    ("牛奶酸了", ["牛奶", "酸"]),
+    ("漏液 洗发水", ["漏液", "洗发水"]),
+    ("SH-500  DD20241111001", ["SH-500", "DD20241111001"]),
+    ("了", ["了"]),
+    ("", []),
+])
+def test_search_terms(q, terms):
+    assert search_terms(q) == terms
+
+
+@pytest.fixture
+def tickets():
+    milk = ProductFactory(sku="MILK-1L", name="纯牛奶 1L", product_category="乳品")
+    shampoo = ProductFactory(sku="SH-500", name="去屑洗发水 500ml", product_category="洗护")
+    return {
+        "sour": TicketFactory(text="牛奶收到就酸了，不敢喝", product=milk),
+        "sour_no_product": TicketFactory(text="买的牛奶有股酸味 <script>alert(1)</script>"),
+        "milk_late": TicketFactory(text="牛奶一周还没到", product=milk),
+        "leak": TicketFactory(text="漏液了，整个盒子都湿了", product=shampoo, order_number="DD20241111001"),
+        "other": TicketFactory(text="快递员态度很差"),
+    }
+
+
+@pytest.fixture
+def agent_client():
+    client = Client()
+    client.force_login(UserFactory(username="searcher", role=Role.AGENT))
+    return client
+
+
+def page_ids(client, **params) -> set[int]:
+    response = client.get("/tickets/", params)
+    assert response.status_code == 200
+    return {t.pk for t in response.context["tickets"]}
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("牛奶 酸", {"sour", "sour_no_product"}),
+    ("牛奶酸了", {"sour", "sour_no_product"}),
+    ("酸 MILK-1L", {"sour"}),  # text AND SKU
+    ("漏液 洗发水", {"leak"}),  # text AND product name
+    ("洗发水 酸", set()),
+    ("DD2024 湿", {"leak"}),  # order number substring AND text
+])
+def test_all_terms_must_match_across_fields(tickets, agent_client, q, expected):
+    assert page_ids(agent_client, q=q, channel="") == {tickets[name].pk for name in expected}
+
+
+def test_api_uses_the_same_search(tickets):
+    api = APIClient()
+    api.force_authenticate(UserFactory(username="api-searcher", role=Role.AGENT))
+    rows = api.get("/api/tickets/", {"q": "牛奶 酸"}).json()["results"]
+    assert {row["id"] for row in rows} == {tickets["sour"].pk, tickets["sour_no_product"].pk}
+
+
+def test_a_ticket_number_jumps_to_the_ticket(tickets, agent_client):
+    pk = tickets["other"].pk
+    for q in (str(pk), f"#{pk}", f" {pk} "):
+        response = agent_client.get("/tickets/", {"q": q})
+        assert response.status_code == 302 and response.url == f"/tickets/{pk}/"
+
+
+def test_an_exact_order_number_jumps_to_its_ticket(tickets, agent_client):
+    response = agent_client.get("/tickets/", {"q": "DD20241111001"})
+    assert response.status_code == 302 and response.url == f"/tickets/{tickets['leak'].pk}/"
+
+
+def test_a_number_that_is_both_an_id_and_another_tickets_order_number_lists_both(tickets, agent_client):
+    pk = tickets["other"].pk
+    tickets["sour"].order_number = str(pk)
+    tickets["sour"].save()
+    response = agent_client.get("/tickets/", {"q": str(pk)})
+    assert response.status_code == 200
+    # Both are listed (other tickets may hold the digits too, e.g. in "500ml").
+    assert {pk, tickets["sour"].pk} <= {t.pk for t in response.context["tickets"]}
+
+
+def test_no_jump_when_other_filters_are_set_or_nothing_matches(tickets, agent_client):
+    pk = tickets["other"].pk
+    assert agent_client.get("/tickets/", {"q": str(pk), "channel": "chat"}).status_code == 200
+    assert agent_client.get("/tickets/", {"q": "99999999999"}).status_code == 200
+    assert agent_client.get("/tickets/", {"q": "#2147483648"}).status_code == 200
+
+
+def test_matches_are_highlighted_and_the_text_stays_escaped(tickets, agent_client):
+    page = agent_client.get("/tickets/", {"q": "牛奶 酸"}).content.decode()
+    assert '<mark class="search-hit">牛奶</mark>' in page
+    assert '<mark class="search-hit">酸</mark>' in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
