@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.permissions import Action, ActionRequiredMixin
+from issues.services import notifications_for_user
 
 from . import selectors
 from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
@@ -52,7 +53,9 @@ class TicketListView(LoginRequiredMixin, ListView):
     def get(self, request, *args, **kwargs):
         # A bare ticket number or an exact order number, searched on its own, opens that ticket.
         q = request.GET.get("q", "").strip()
-        if q and not (set(request.GET) - {"q"}) and (target := selectors.ticket_search_target(q=q)):
+        # The search form sends its empty fields too: only a filled-in one is "another filter".
+        other_filters = any(value for name, value in request.GET.items() if name != "q")
+        if q and not other_filters and (target := selectors.ticket_search_target(q=q)):
             return redirect("ticket-detail", pk=target)
         return super().get(request, *args, **kwargs)
 
@@ -326,3 +329,30 @@ class ReviewBulkView(ActionRequiredMixin, View):
             )
         confirmed = tickets_confirm_categories(confirmations={pk: category for pk in ids}, user=request.user)
         return JsonResponse({"confirmed": confirmed, "remaining": selectors.needs_review_count()})
+
+
+class TicketLiveView(LoginRequiredMixin, View):
+    """JSON the ticket page polls while the worker has not classified the ticket yet."""
+
+    def get(self, request, pk: int):
+        ticket = Ticket.objects.filter(pk=pk).select_related("category", "predicted_category").first()
+        if ticket is None:
+            return JsonResponse({"error": _("工单不存在。")}, status=404)
+        language = request.LANGUAGE_CODE
+        return JsonResponse({
+            "id": ticket.pk,
+            "triage_status": ticket.triage_status,
+            "triage_status_display": ticket.get_triage_status_display(),
+            "category": _category_json(ticket.category, language),
+            "predicted_category": _category_json(ticket.predicted_category, language),
+        })
+
+
+class LiveCountsView(LoginRequiredMixin, View):
+    """JSON for the navigation badges (待确认, 通知), polled by app.js so they never go stale."""
+
+    def get(self, request):
+        return JsonResponse({
+            "needs_review": selectors.needs_review_count(),
+            "unread_notifications": notifications_for_user(request.user).filter(read_at__isnull=True).count(),
+        })

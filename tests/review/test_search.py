@@ -104,3 +104,9 @@ def test_matches_are_highlighted_and_the_text_stays_escaped(tickets, agent_clien
     assert '<mark class="search-hit">酸</mark>' in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_search_forms_empty_fields_do_not_stop_the_jump(tickets, agent_client):
+    pk = tickets["other"].pk
+    response = agent_client.get("/tickets/", {"q": str(pk), "channel": "", "category": "", "issue": ""})
+    assert response.status_code == 302 and response.url == f"/tickets/{pk}/"
