@@ -96,3 +96,36 @@ def test_a_new_ticket_shows_its_category_and_the_badge_updates_without_a_reload(
     page.evaluate("window.dispatchEvent(new Event('focus'))")
     expect()(page.locator("[data-review-count]")).to_have_text("1")
     assert page.evaluate("window.__liveMarker") == "same page"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_search_and_ticket_issue_screens(browser, live_server, language):
+    """Screenshots at 1440 and 390 px of the search results and a ticket with its issue (var/screenshots)."""
+    from tests.browser.conftest import SCREENSHOT_DIR
+
+    UserFactory(username="xiaozhou", role="lead", password=PASSWORD)
+    milk = ProductFactory(sku="MILK-1L", name="纯牛奶 1L", product_category="乳品")
+    issue = Issue.objects.create(
+        category=category("damaged"), scope_type="product", scope_key="MILK-1L", title="纯牛奶变质",
+        department=department("warehouse"), status="in_progress",
+    )
+    ticket = TicketFactory(text="牛奶收到就酸了，根本不能喝，电话 13812345678", product=milk, issue=issue,
+                           category=category("damaged"), triage_status=TriageStatus.CLASSIFIED,
+                           predicted_category=category("damaged"), prediction_confidence=0.83,
+                           prediction_top=[["damaged", 0.83], ["quality_defect", 0.1]],
+                           prediction_terms=[["酸了", 1.4]])
+    TicketFactory(text="这箱牛奶有股酸味", product=milk, issue=issue, category=category("damaged"),
+                  triage_status=TriageStatus.CLASSIFIED)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for width in (1440, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900}, base_url=live_server.url)
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page = context.new_page()
+        log_in(page, "xiaozhou")
+        page.goto(reverse("ticket-list") + "?q=牛奶+酸")
+        expect()(page.locator("table.tickets tbody tr")).to_have_count(2)
+        page.screenshot(path=str(SCREENSHOT_DIR / f"search-{language}-{width}.png"), full_page=True)
+        page.goto(reverse("ticket-detail", args=[ticket.pk]))
+        expect()(page.locator(".ticket-issue")).to_contain_text(f"#{issue.pk}")
+        page.screenshot(path=str(SCREENSHOT_DIR / f"ticket-{language}-{width}.png"), full_page=True)
+        context.close()
