@@ -72,6 +72,9 @@ class TicketFilterForm(forms.Form):
         widget=forms.NumberInput(attrs={"placeholder": "#", "class": "filters__narrow"}),
     )
 
+    # Set by the column headers, not shown as a field; an unknown value sorts newest first.
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         language = get_language() or "zh-hans"

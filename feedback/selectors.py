@@ -21,6 +21,27 @@ PRODUCT_SEARCH_LIMIT = 10
 SUGGESTION_LIMIT = 3
 
 
+# The columns the list can be sorted by; received_at and id break ties so pages never overlap.
+TICKET_SORTS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "received_at": ("received_at", "id"),
+    "channel": ("channel", "received_at", "id"),
+    "category": ("category__sort_order", "received_at", "id"),
+    "status": ("triage_status", "received_at", "id"),
+    "product": ("product__name", "received_at", "id"),
+    "issue": ("issue_id", "received_at", "id"),
+}
+
+
+def ticket_ordering(sort: str) -> list[str]:
+    """Return the ORDER BY for ``sort`` (``"-received_at"`` newest first when empty or unknown)."""
+    key = sort.removeprefix("-")
+    if key not in TICKET_SORTS:
+        return ["-received_at", "-id"]
+    prefix = "-" if sort.startswith("-") else ""
+    return [prefix + field for field in TICKET_SORTS[key]]
+
+
 @dataclass(frozen=True)
 class TicketFilters:
     """What the ticket list can be narrowed by; every field is optional."""
@@ -33,6 +54,7 @@ class TicketFilters:
     received_to: date | None = None  # inclusive
     filed_by: object | None = None  # a User
     issue: int | None = None  # an Issue id
+    sort: str = ""  # a key of TICKET_SORTS, "-" in front for descending
 
 
 @dataclass(frozen=True)
@@ -76,7 +98,7 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(received_at__gte=_start_of_day(filters.received_from))
     if filters.received_to:
         tickets = tickets.filter(received_at__lt=_start_of_day(filters.received_to + timedelta(days=1)))
-    return tickets.order_by("-received_at", "-id")
+    return tickets.order_by(*ticket_ordering(filters.sort))
 
 
 def _term_condition(term: str, user) -> Q:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -64,3 +64,16 @@ def confidence_level(value: float | None) -> str:
 def review_queue_size() -> int:
     """How many tickets wait for an agent to confirm their category."""
     return needs_review_count()
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, key: str, label: str) -> str:
+    """A column header that sorts the list by ``key``, and reverses it when clicked again."""
+    request = context["request"]
+    current = request.GET.get("sort") or "-received_at"
+    next_sort = f"-{key}" if current == key else key
+    params = request.GET.copy()
+    params["sort"] = next_sort
+    params.pop("page", None)
+    arrow = "↑" if current == key else "↓" if current == f"-{key}" else ""
+    return format_html('<a class="sort-link" href="?{}">{}<span aria-hidden="true">{}</span></a>', params.urlencode(), label, arrow)

@@ -110,3 +110,22 @@ def test_the_search_forms_empty_fields_do_not_stop_the_jump(tickets, agent_clien
     pk = tickets["other"].pk
     response = agent_client.get("/tickets/", {"q": str(pk), "channel": "", "category": "", "issue": ""})
     assert response.status_code == 302 and response.url == f"/tickets/{pk}/"
+
+
+@pytest.mark.parametrize(("sort", "first", "last"), [
+    ("", "other", "sour"),  # newest first
+    ("received_at", "sour", "other"),
+    ("-id", "other", "sour"),
+    ("id", "sour", "other"),
+    ("nonsense", "other", "sour"),  # unknown: the default, not an error
+])
+def test_list_sorts_by_a_column(tickets, agent_client, sort, first, last):
+    response = agent_client.get("/tickets/", {"sort": sort})
+    ids = [t.pk for t in response.context["tickets"]]
+    assert ids[0] == tickets[first].pk and ids[-1] == tickets[last].pk
+
+
+def test_column_headers_link_to_both_directions_and_keep_the_search(tickets, agent_client):
+    page = agent_client.get("/tickets/", {"q": "牛奶", "sort": "channel"}).content.decode()
+    assert "sort=-channel" in page and "q=%E7%89%9B%E5%A5%B6" in page
+    assert 'name="sort" value="channel"' in page  # a new search keeps the order
