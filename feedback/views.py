@@ -223,7 +223,11 @@ class ReviewTicketsView(ActionRequiredMixin, View):
     required_action = Action.CORRECT_TICKETS
 
     def get(self, request):
-        exclude = [int(part) for part in request.GET.get("exclude", "").split(",") if part.isdigit()]
+        # Ids the page already holds; anything that is not a plausible id is skipped, never an error.
+        exclude = [
+            int(part) for part in request.GET.get("exclude", "").split(",")[:2000]
+            if part.isascii() and part.isdigit() and len(part) <= 10 and int(part) < 2**31
+        ]
         try:
             limit = max(1, min(int(request.GET.get("limit", 20)), selectors.REVIEW_BATCH_LIMIT))
         except ValueError:

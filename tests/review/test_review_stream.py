@@ -66,7 +66,7 @@ def test_tickets_endpoint_defaults_to_smallest_margin_and_skips_excluded(queue):
     assert [s["code"] for s in first["suggestions"]] == ["damaged", "wrong_or_missing", "other"]
     # Only terms that pushed towards the prediction are highlighted.
     assert ["漏液", True] in first["segments"] and not any(piece == "慢" and hit for piece, hit in first["segments"])
-    data = client.get("/review/tickets/", {"exclude": f"{queue['close'].pk},x"}).json()
+    data = client.get("/review/tickets/", {"exclude": f"{queue['close'].pk},x,99999999999999999999,٣"}).json()
     assert [t["id"] for t in data["tickets"]] == [queue["unsure"].pk, queue["clear"].pk]
 
 
@@ -110,6 +110,12 @@ def test_confirm_with_a_bad_category_is_a_400_naming_the_field(queue, body):
     response = post_json(client_for(Role.AGENT), f"/review/tickets/{queue['close'].pk}/confirm/", body)
     assert response.status_code == 400
     assert response.json()["field"] == "category"
+
+
+@pytest.mark.parametrize("limit", ["abc", "1e9"])
+def test_a_bad_limit_is_a_400_naming_the_field(queue, limit):
+    response = client_for(Role.AGENT).get("/review/tickets/", {"limit": limit})
+    assert response.status_code == 400 and response.json()["field"] == "limit"
 
 
 def test_bad_json_body_is_a_400_not_a_500(queue):
