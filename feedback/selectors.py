@@ -336,3 +336,40 @@ def text_segments(*, text: str, terms: Iterable[str]) -> list[tuple[str, bool]]:
     if position < len(text):
         segments.append((text[position:], False))
     return segments
+
+
+@dataclass(frozen=True)
+class AutoApplyShare:
+    """How many of one model version's predictions were confident enough to be applied without review."""
+
+    version: str
+    applied: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.applied / self.total if self.total else 0.0
+
+
+def auto_apply_shares(*, thresholds: dict[str, float], default_threshold: float, versions: int = 2) -> list[AutoApplyShare]:
+    """Return the auto-apply share of the ``versions`` most recently used model versions, newest first.
+
+    Whether a prediction was applied is recomputed from its confidence and today's thresholds
+    (``>=``, as triage decides), because a later confirmation overwrites the triage status.
+    """
+    threshold = Case(
+        *[When(predicted_category__code=code, then=Value(value)) for code, value in thresholds.items()],
+        default=Value(default_threshold), output_field=FloatField(),
+    )
+    rows = (
+        Ticket.objects.exclude(model_version="").filter(prediction_confidence__isnull=False)
+        .annotate(threshold=threshold)
+        .values("model_version")
+        .annotate(
+            total=Count("id"),
+            applied=Count("id", filter=Q(prediction_confidence__gte=F("threshold"))),
+            last=models.Max("classified_at"),
+        )
+        .order_by(F("last").desc(nulls_last=True))[:versions]
+    )
+    return [AutoApplyShare(row["model_version"], row["applied"], row["total"]) for row in rows]

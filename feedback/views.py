@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
@@ -213,6 +214,9 @@ class ReviewStreamView(ActionRequiredMixin, TemplateView):
             order=_review_order(self.request),
             categories=[_category_json(c, language) for c in Category.objects.filter(is_active=True)],
             remaining=selectors.needs_review_count(),
+            shares=selectors.auto_apply_shares(
+                thresholds=settings.TRIAGE_CATEGORY_THRESHOLDS, default_threshold=settings.TRIAGE_CONFIDENCE_THRESHOLD
+            ),
         )
         return context
 

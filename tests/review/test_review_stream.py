@@ -173,3 +173,41 @@ def test_review_page_renders_for_an_agent(queue):
     response = client_for(Role.AGENT).get("/review/")
     assert response.status_code == 200
     assert b"js/review.js" in response.content and b"<script>" not in response.content
+
+
+def test_auto_apply_share_per_model_version_newest_first(settings):
+    from feedback.selectors import auto_apply_shares
+
+    def predicted(version: str, confidence: float, minute: int, code: str = "damaged"):
+        TicketFactory(model_version=version, predicted_category=category(code), prediction_confidence=confidence,
+                      classified_at=FIXED.replace(minute=minute))
+
+    # Old model: 1 of 3 at or above 0.6. New model: 3 of 4 (0.6 exactly counts; other's threshold is 0.9).
+    for confidence in (0.2, 0.5, 0.6):
+        predicted("v1", confidence, 1)
+    for confidence in (0.6, 0.7, 0.95):
+        predicted("v2", confidence, 5)
+    predicted("v2", 0.8, 6, code="other")
+    shares = auto_apply_shares(thresholds={"other": 0.9}, default_threshold=0.6)
+    assert [(s.version, s.applied, s.total) for s in shares] == [("v2", 3, 4), ("v1", 1, 3)]
+    assert shares[0].share == 0.75
+
+
+def test_review_page_shows_the_share_against_the_previous_model(settings):
+    settings.TRIAGE_CONFIDENCE_THRESHOLD = 0.6
+    settings.TRIAGE_CATEGORY_THRESHOLDS = {}
+    TicketFactory(model_version="v1", predicted_category=category("damaged"), prediction_confidence=0.3,
+                  classified_at=FIXED)
+    TicketFactory(model_version="v2", predicted_category=category("damaged"), prediction_confidence=0.9,
+                  classified_at=FIXED.replace(minute=9))
+    page = client_for(Role.AGENT).get("/review/").content.decode()
+    assert "自动分类占比 100%（模型 v2）" in page and "上一版 0%" in page
+
+
+def test_review_page_reads_in_english(settings):
+    TicketFactory(model_version="v2", predicted_category=category("damaged"), prediction_confidence=0.9,
+                  classified_at=FIXED)
+    client = client_for(Role.AGENT)
+    client.cookies["django_language"] = "en"
+    page = client.get("/review/").content.decode()
+    assert "Review stream" in page and "Auto-applied 100% (model v2)" in page and "Keyboard shortcuts" in page
