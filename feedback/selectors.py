@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .masking import mask_phone_numbers
-from .search import search_terms, ticket_number
 from .models import Category, CategoryLabel, Product, Ticket, TriageStatus
+from .search import search_terms, ticket_number
 
 PRODUCT_SEARCH_LIMIT = 10
 SUGGESTION_LIMIT = 3

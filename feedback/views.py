@@ -25,6 +25,7 @@ from .models import Category, Channel, Ticket, TriageStatus
 from .search import search_terms
 from .services import TicketValidationError, ticket_create
 
+
 def health(request):
     """Public liveness check: the process answers and the database is reachable."""
     with connection.cursor() as cursor:

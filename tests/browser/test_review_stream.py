@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import F
@@ -16,7 +16,7 @@ from tests.factories import ProductFactory, TicketFactory, UserFactory, category
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pass-1234"
-START = datetime(2026, 3, 2, 9, 0, tzinfo=dt_timezone.utc)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOPS = [
     [["damaged", 0.46], ["quality_defect", 0.41], ["logistics_delay", 0.08]],
     [["logistics_delay", 0.52], ["damaged", 0.30], ["other", 0.10]],

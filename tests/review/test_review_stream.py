@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
@@ -14,7 +14,7 @@ from tests.factories import TicketFactory, UserFactory, category
 
 pytestmark = pytest.mark.django_db
 
-FIXED = datetime(2026, 3, 2, 9, 0, tzinfo=dt_timezone.utc)
+FIXED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def waiting(text: str, top: list[list], minute: int = 0) -> Ticket:

@@ -39,7 +39,7 @@ def test_ticket_page_names_its_issue_with_status_and_department(linked, agent_cl
 
 
 def test_list_filters_by_issue_and_links_it(linked, agent_client):
-    issue, inside, outside = linked
+    issue, inside, _outside = linked
     response = agent_client.get("/tickets/", {"issue": issue.pk})
     assert [t.pk for t in response.context["tickets"]] == [inside.pk]
     assert f'href="/issues/{issue.pk}/"' in response.content.decode()
@@ -54,7 +54,7 @@ def test_list_with_a_bad_issue_shows_an_error_and_ignores_it(linked, agent_clien
 
 
 def test_api_filters_by_issue(linked):
-    issue, inside, outside = linked
+    issue, inside, _outside = linked
     api = APIClient()
     api.force_authenticate(UserFactory(username="api-linker", role=Role.AGENT))
     rows = api.get("/api/tickets/", {"issue": issue.pk}).json()["results"]
