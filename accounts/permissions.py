@@ -68,6 +68,15 @@ def issue_can_change(user, issue) -> bool:
     return department_can_work(user, issue.department_id)
 
 
+def home_url_for(user) -> str:
+    """Return where ``user`` lands after logging in: agents on the review stream, other roles home."""
+    from django.urls import reverse
+
+    if user and user.is_authenticated and user.role == Role.AGENT and user_can(user, Action.CORRECT_TICKETS):
+        return reverse("review-stream")
+    return reverse("home")
+
+
 class ActionRequiredMixin(LoginRequiredMixin):
     """Page mixin: log in first, then ``required_action`` must be allowed (403 otherwise)."""
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from rest_framework.authtoken.models import Token
 
+from .permissions import home_url_for
 from .tokens import token_expires_at, token_is_expired, token_revoke, token_rotate
 
 LANGUAGE_QUERY_PARAMETER = "lang"
@@ -27,6 +28,10 @@ class LanguageLoginView(LoginView):
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        """Land each role where its day starts: agents on their review stream, everyone else home."""
+        return home_url_for(self.request.user)
 
     def get(self, request, *args, **kwargs):
         language = self._requested_language()

@@ -53,14 +53,14 @@ def generate(tickets: int, issues: int) -> None:
         first_issue = cursor.fetchone()[0]
         # Skewed volumes: a few issues get most tickets, as in real queues.
         cursor.execute(f"""
-            INSERT INTO {ticket_table} (text, channel, sku_raw, order_number, external_source, received_at,
+            INSERT INTO {ticket_table} (text, text_masked, channel, sku_raw, order_number, external_source, received_at,
                 created_at, triage_status, prediction_top, prediction_terms, model_version, issue_id, category_id)
             WITH picks AS MATERIALIZED (
                 SELECT g, {first_issue} + floor({issues} * power(random(), 2.5))::int AS issue_id,
                        now() - random() * interval '90 days' AS received_at
                 FROM generate_series(1, {tickets}) AS g
             )
-            SELECT ({texts})[1 + p.g % 10], 'chat', '', '', '', p.received_at, now(),
+            SELECT ({texts})[1 + p.g % 10], ({texts})[1 + p.g % 10], 'chat', '', '', '', p.received_at, now(),
                    'classified', '[]', '[]', 'bench', i.id, i.category_id
             FROM picks p JOIN {issue_table} i ON i.id = p.issue_id
         """)

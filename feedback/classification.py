@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from issues.services import routing_inline, ticket_attach, tickets_attach
 
@@ -336,6 +337,43 @@ def tickets_confirm_categories(*, confirmations: Mapping[int, Category], user: A
     if previous:
         _after_categories_change(sorted(previous))
     return len(previous)
+
+
+class UndoRefused(Exception):
+    """The confirmation cannot be undone; ``reason`` says why in words an agent understands."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def ticket_confirmation_undo(*, ticket_id: int, user: Any) -> Ticket:
+    """Put a ticket confirmed from the review queue back into it; raise UndoRefused otherwise.
+
+    Only the ticket's latest label can be undone, only by the agent who gave it, and only
+    when the ticket had no category before (it came from the review queue): undoing then
+    restores exactly what was there, and the label is deleted so it never trains the model.
+    """
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if ticket is None:
+            raise UndoRefused(gettext("工单不存在。"))
+        label = ticket.labels.order_by("-created_at", "-id").first()
+        if ticket.triage_status != TriageStatus.CONFIRMED or label is None:
+            raise UndoRefused(gettext("这张工单没有可撤销的确认。"))
+        if label.labelled_by_id != getattr(user, "pk", None):
+            raise UndoRefused(gettext("只能撤销自己最近的确认。"))
+        if label.previous_category_id is not None:
+            raise UndoRefused(gettext("这张工单确认前已有类别，不能在这里撤销。"))
+        label.delete()
+        Ticket.objects.filter(pk=ticket.pk).update(
+            confirmed_category=None, confirmed_by=None, confirmed_at=None,
+            category=None, triage_status=TriageStatus.NEEDS_REVIEW,
+        )
+    logger.info("ticket %s confirmation undone by %s", ticket_id, user)
+    _after_categories_change([ticket_id])
+    ticket.refresh_from_db()
+    return ticket
 
 
 def _after_category_change(ticket: Ticket) -> None:

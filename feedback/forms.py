@@ -68,6 +68,14 @@ class TicketFilterForm(forms.Form):
     received_to = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     # Set by the link on an import's summary page, not shown as a filter.
     import_job = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Bounded so that a hand-edited ?issue= is an error message on the page, not a database error.
+    issue = forms.IntegerField(
+        label=_("所属问题"), required=False, min_value=1, max_value=2**31 - 1,
+        widget=forms.NumberInput(attrs={"placeholder": "#", "class": "filters__narrow"}),
+    )
+
+    # Set by the column headers, not shown as a field; an unknown value sorts newest first.
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,17 +1,45 @@
 """Reads for tickets and products: the pages call these, never the ORM directly."""
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db import models
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .masking import mask_phone_numbers
 from .models import Category, CategoryLabel, ImportJob, Product, Ticket, TriageStatus
+from .search import search_terms, ticket_number
 
 PRODUCT_SEARCH_LIMIT = 10
 SUGGESTION_LIMIT = 3
+
+
+# The columns the list can be sorted by; received_at and id break ties so pages never overlap.
+TICKET_SORTS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "received_at": ("received_at", "id"),
+    "channel": ("channel", "received_at", "id"),
+    "category": ("category__sort_order", "received_at", "id"),
+    "status": ("triage_status", "received_at", "id"),
+    "product": ("product__name", "received_at", "id"),
+    "issue": ("issue_id", "received_at", "id"),
+}
+
+
+def ticket_ordering(sort: str) -> list[str]:
+    """Return the ORDER BY for ``sort`` (``"-received_at"`` newest first when empty or unknown)."""
+    key = sort.removeprefix("-")
+    if key not in TICKET_SORTS:
+        return ["-received_at", "-id"]
+    prefix = "-" if sort.startswith("-") else ""
+    return [prefix + field for field in TICKET_SORTS[key]]
 
 
 @dataclass(frozen=True)
@@ -26,6 +54,8 @@ class TicketFilters:
     received_to: date | None = None  # inclusive
     filed_by: object | None = None  # a User
     import_job: int | None = None  # an ImportJob id: the tickets that import created
+    issue: int | None = None  # an Issue id
+    sort: str = ""  # a key of TICKET_SORTS, "-" in front for descending
 
 
 @dataclass(frozen=True)
@@ -63,7 +93,9 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
     case-insensitive substring match (``icontains``), which works for Chinese
     because it needs no word segmentation: 漏液 finds 洗发水漏液了.
     """
-    tickets = Ticket.objects.select_related("product", "category", "predicted_category", "filed_by")
+    tickets = Ticket.objects.select_related(
+        "product", "category", "predicted_category", "filed_by", "issue", "issue__department"
+    )
     q = filters.q.strip()
     if q:
         tickets = tickets.filter(ticket_search_condition(q=q, user=user))
@@ -77,44 +109,81 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(filed_by=filters.filed_by)
     if filters.import_job is not None:
         tickets = _imported_by(tickets, filters.import_job)
+    if filters.issue is not None:
+        tickets = tickets.filter(issue_id=filters.issue)
     # Compare with day boundaries in the current time zone so the received_at index is used.
     if filters.received_from:
         tickets = tickets.filter(received_at__gte=_start_of_day(filters.received_from))
     if filters.received_to:
         tickets = tickets.filter(received_at__lt=_start_of_day(filters.received_to + timedelta(days=1)))
-    return tickets.order_by("-received_at", "-id")
+    return tickets.order_by(*ticket_ordering(filters.sort))
+
+
+def _term_condition(term: str, user) -> Q:
+    """Return "``term`` appears in the ticket", over the text ``user`` may read and the other searched fields."""
+    if user is not None and user.is_authenticated and user.can_see_unmasked:
+        text = Q(text__icontains=term)
+    elif user is not None and user.is_authenticated:
+        text = Q(text_masked__icontains=term) | Q(filed_by=user, text__icontains=term)
+    else:
+        text = Q(text_masked__icontains=term)
+    return (
+        text
+        | Q(order_number__icontains=term)
+        | Q(sku_raw__icontains=term)
+        | Q(product__sku__icontains=term)
+        | Q(product__name__icontains=term)
+        | Q(external_id__icontains=term)
+    )
 
 
 def ticket_search_condition(*, q: str, user) -> Q:
-    """Return the condition "``q`` appears in the ticket", over the text ``user`` may read.
+    """Return the condition "every term of ``q`` appears in the ticket", over the text ``user`` may read.
 
-    Someone who sees masked text searches the masked copy (and the full text only of tickets they
-    filed themselves), so ``?q=1381234`` cannot reveal a number the page shows as 138****5678.
+    Terms come from feedback.search (jieba for Chinese, so `牛奶 酸` finds 牛奶收到就酸了); each may
+    match the text, order number, SKU, product name or external id. Someone who sees masked text
+    searches the masked copy (and the full text only of tickets they filed themselves), so
+    ``?q=1381234`` cannot reveal a number the page shows as 138****5678. A number that is a
+    ticket id also finds that ticket.
     """
-    if user is not None and user.is_authenticated and user.can_see_unmasked:
-        text = Q(text__icontains=q)
-    elif user is not None and user.is_authenticated:
-        text = Q(text_masked__icontains=q) | Q(filed_by=user, text__icontains=q)
-    else:
-        text = Q(text_masked__icontains=q)
-    condition = (
-        text
-        | Q(order_number__icontains=q)
-        | Q(sku_raw__icontains=q)
-        | Q(product__sku__icontains=q)
-        | Q(product__name__icontains=q)
-        | Q(external_id__icontains=q)
-    )
-    ticket_number = q.removeprefix("#")
-    if ticket_number.isascii() and ticket_number.isdigit() and len(ticket_number) < 12:
-        condition |= Q(pk=int(ticket_number))
+    terms = search_terms(q)
+    condition = Q()
+    for term in terms:
+        condition &= _term_condition(term, user)
+    if not terms:
+        condition = Q(pk__in=[])
+    number = ticket_number(q)
+    if number is not None:
+        condition |= Q(pk=number)
     return condition
+
+
+def ticket_search_target(*, q: str) -> int | None:
+    """Return the one ticket a bare number or an exact order number names, so the page can jump to it.
+
+    ``#3001`` is always ticket 3001. ``3001`` is ticket 3001 unless an order number 3001 names another
+    ticket (then the list shows both); an exact order number held by one ticket is that ticket.
+    """
+    q = (q or "").strip()
+    if not q or len(q) > 64:
+        return None
+    number = ticket_number(q)
+    id_exists = number is not None and Ticket.objects.filter(pk=number).exists()
+    if q.startswith("#"):
+        return number if id_exists else None
+    by_order = list(Ticket.objects.filter(order_number=q).values_list("pk", flat=True)[:2])
+    if len(by_order) > 1:
+        return None
+    if id_exists:
+        return number if not by_order or by_order[0] == number else None
+    return by_order[0] if by_order else None
 
 
 def ticket_get(*, user, pk: int) -> Ticket:
     """Return one ticket with what its detail page shows; raise Ticket.DoesNotExist."""
     return Ticket.objects.select_related(
-        "product", "category", "predicted_category", "confirmed_category", "confirmed_by", "filed_by"
+        "product", "category", "predicted_category", "confirmed_category", "confirmed_by", "filed_by",
+        "issue", "issue__department",
     ).get(pk=pk)
 
 
@@ -224,3 +293,108 @@ def ticket_ids_pending(*, limit: int) -> list[int]:
         .order_by("-created_at", "-id")
         .values_list("id", flat=True)[:limit]
     )
+class ReviewOrder(models.TextChoices):
+    """How the review stream orders the tickets waiting for an agent."""
+
+    # Uncertainty sampling: the smallest gap between the model's first and second choice teaches
+    # the model most per label, so it is the default.
+    MARGIN = "margin", _("最难区分优先")
+    LEAST_CONFIDENT = "least_confident", _("置信度最低优先")
+    NEWEST = "newest", _("最新优先")
+
+
+REVIEW_BATCH_LIMIT = 50
+
+
+def _top_probability(index: int):
+    """The probability of the model's ``index``-th choice, read from ``prediction_top`` ([[code, p], ...])."""
+    return Cast(KeyTextTransform("1", KeyTransform(str(index), "prediction_top")), FloatField())
+
+
+def review_queue(*, user, order: str = ReviewOrder.MARGIN) -> QuerySet[Ticket]:
+    """Return the tickets waiting for an agent's confirmation, in the review stream's ``order``.
+
+    The margin is computed in the database from the stored ``prediction_top`` so the
+    order holds over the whole queue, not one page of it. A ticket without a second choice
+    counts its margin against 0. When the classifier offers its own "most informative first"
+    ordering (issue 13's ``review_order``), this is the one place to call it.
+    """
+    tickets = Ticket.objects.filter(triage_status=TriageStatus.NEEDS_REVIEW).select_related(
+        "product", "predicted_category"
+    )
+    if order == ReviewOrder.NEWEST:
+        return tickets.order_by("-received_at", "-id")
+    if order == ReviewOrder.LEAST_CONFIDENT:
+        return tickets.order_by(F("prediction_confidence").asc(nulls_first=True), "-received_at", "-id")
+    margin = Coalesce(_top_probability(0), Value(0.0)) - Coalesce(_top_probability(1), Value(0.0))
+    return tickets.annotate(review_margin=margin).order_by(
+        F("review_margin").asc(nulls_first=True), "-received_at", "-id"
+    )
+
+
+def review_bulk_candidates(*, category_code: str, min_confidence: float) -> QuerySet[Ticket]:
+    """Return the waiting tickets the model put in ``category_code`` with confidence >= ``min_confidence``."""
+    return Ticket.objects.filter(
+        triage_status=TriageStatus.NEEDS_REVIEW,
+        predicted_category__code=category_code,
+        prediction_confidence__gte=min_confidence,
+    )
+
+
+def text_segments(*, text: str, terms: Iterable[str]) -> list[tuple[str, bool]]:
+    """Split ``text`` into ``(piece, is_term)`` pieces, marking every occurrence of one of ``terms``.
+
+    Longer terms win where terms overlap. The pieces are plain text: whoever renders them
+    escapes them (templates do; the review stream sets ``textContent``).
+    """
+    wanted = sorted({term for term in terms if term and term.strip()}, key=len, reverse=True)
+    if not wanted or not text:
+        return [(text, False)] if text else []
+    pattern = re.compile("|".join(re.escape(term) for term in wanted), re.IGNORECASE)
+    segments: list[tuple[str, bool]] = []
+    position = 0
+    for match in pattern.finditer(text):
+        if match.start() > position:
+            segments.append((text[position:match.start()], False))
+        segments.append((match.group(0), True))
+        position = match.end()
+    if position < len(text):
+        segments.append((text[position:], False))
+    return segments
+
+
+@dataclass(frozen=True)
+class AutoApplyShare:
+    """How many of one model version's predictions were confident enough to be applied without review."""
+
+    version: str
+    applied: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.applied / self.total if self.total else 0.0
+
+
+def auto_apply_shares(*, thresholds: dict[str, float], default_threshold: float, versions: int = 2) -> list[AutoApplyShare]:
+    """Return the auto-apply share of the ``versions`` most recently used model versions, newest first.
+
+    Whether a prediction was applied is recomputed from its confidence and today's thresholds
+    (``>=``, as triage decides), because a later confirmation overwrites the triage status.
+    """
+    threshold = Case(
+        *[When(predicted_category__code=code, then=Value(value)) for code, value in thresholds.items()],
+        default=Value(default_threshold), output_field=FloatField(),
+    )
+    rows = (
+        Ticket.objects.exclude(model_version="").filter(prediction_confidence__isnull=False)
+        .annotate(threshold=threshold)
+        .values("model_version")
+        .annotate(
+            total=Count("id"),
+            applied=Count("id", filter=Q(prediction_confidence__gte=F("threshold"))),
+            last=models.Max("classified_at"),
+        )
+        .order_by(F("last").desc(nulls_last=True))[:versions]
+    )
+    return [AutoApplyShare(row["model_version"], row["applied"], row["total"]) for row in rows]

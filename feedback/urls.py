@@ -7,6 +7,13 @@ urlpatterns = [
     path("tickets/", views.TicketListView.as_view(), name="ticket-list"),
     path("tickets/new/", views.TicketCreateView.as_view(), name="ticket-create"),
     path("tickets/<int:pk>/", views.TicketDetailView.as_view(), name="ticket-detail"),
+    path("tickets/<int:pk>/live/", views.TicketLiveView.as_view(), name="ticket-live"),
+    path("live/counts/", views.LiveCountsView.as_view(), name="live-counts"),
     path("tickets/<int:pk>/confirm/", views.TicketConfirmView.as_view(), name="ticket-confirm"),
+    path("review/", views.ReviewStreamView.as_view(), name="review-stream"),
+    path("review/tickets/", views.ReviewTicketsView.as_view(), name="review-tickets"),
+    path("review/tickets/<int:pk>/confirm/", views.ReviewConfirmView.as_view(), name="review-confirm"),
+    path("review/tickets/<int:pk>/undo/", views.ReviewUndoView.as_view(), name="review-undo"),
+    path("review/bulk/", views.ReviewBulkView.as_view(), name="review-bulk"),
     path("products/search/", views.ProductSearchView.as_view(), name="product-search"),
 ]

@@ -1,22 +1,30 @@
 """Agents' pages: thin views that validate input, call one service or selector, and render."""
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.permissions import Action, ActionRequiredMixin
+from issues.services import notifications_for_user
 
 from . import selectors
+from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
-from .models import Channel, Ticket, TriageStatus
+from .models import Category, Channel, Ticket, TriageStatus
+from .search import search_terms
 from .services import TicketValidationError, ticket_create
+
 
 def health(request):
     """Public liveness check: the process answers and the database is reachable."""
@@ -44,6 +52,15 @@ class TicketListView(LoginRequiredMixin, ListView):
     context_object_name = "tickets"
     paginate_by = 50
 
+    def get(self, request, *args, **kwargs):
+        # A bare ticket number or an exact order number, searched on its own, opens that ticket.
+        q = request.GET.get("q", "").strip()
+        # The search form sends its empty fields too: only a filled-in one is "another filter".
+        other_filters = any(value for name, value in request.GET.items() if name != "q")
+        if q and not other_filters and (target := selectors.ticket_search_target(q=q)):
+            return redirect("ticket-detail", pk=target)
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         self.filter_form = TicketFilterForm(self.request.GET or None)
         filters = self.filter_form.to_filters() if self.request.GET else selectors.TicketFilters()
@@ -53,6 +70,7 @@ class TicketListView(LoginRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["filter_form"] = self.filter_form
         context["is_review_queue"] = self.request.GET.get("triage_status") == "needs_review"
+        context["search_terms"] = search_terms(self.request.GET.get("q", ""))
         return context
 
 
@@ -151,3 +169,199 @@ class ProductSearchView(LoginRequiredMixin, View):
                 ]
             }
         )
+
+
+def _category_json(category: Category | None, language: str) -> dict | None:
+    if category is None:
+        return None
+    return {"code": category.code, "name": category.display_name(language)}
+
+
+def _review_ticket_json(ticket: Ticket, *, user, language: str) -> dict:
+    """What the review stream shows of one ticket; text comes as plain pieces the script escapes."""
+    text = selectors.ticket_text_for(ticket=ticket, user=user)
+    terms = [term for term, weight in selectors.ticket_terms(ticket=ticket) if weight > 0]
+    return {
+        "id": ticket.pk,
+        "url": reverse("ticket-detail", args=[ticket.pk]),
+        "segments": selectors.text_segments(text=text, terms=terms),
+        "terms": terms[:8],
+        "channel": ticket.get_channel_display(),
+        "product": ticket.product.name if ticket.product else ticket.sku_raw,
+        "received_at": timezone.localtime(ticket.received_at).strftime("%Y-%m-%d %H:%M"),
+        "suggestions": [
+            {**_category_json(s.category, language), "confidence": s.confidence}
+            for s in selectors.ticket_suggestions(ticket=ticket)
+        ],
+    }
+
+
+def _review_order(request) -> str:
+    order = request.GET.get("order", "")
+    return order if order in selectors.ReviewOrder.values else selectors.ReviewOrder.MARGIN
+
+
+class ReviewStreamView(ActionRequiredMixin, TemplateView):
+    """One screen to confirm the review queue from the keyboard; review.js fetches the tickets."""
+
+    required_action = Action.CORRECT_TICKETS
+    template_name = "feedback/review.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        language = self.request.LANGUAGE_CODE
+        context.update(
+            orders=selectors.ReviewOrder.choices,
+            order=_review_order(self.request),
+            categories=[_category_json(c, language) for c in Category.objects.filter(is_active=True)],
+            remaining=selectors.needs_review_count(),
+            shares=selectors.auto_apply_shares(
+                thresholds=settings.TRIAGE_CATEGORY_THRESHOLDS, default_threshold=settings.TRIAGE_CONFIDENCE_THRESHOLD
+            ),
+        )
+        return context
+
+
+class ReviewTicketsView(ActionRequiredMixin, View):
+    """JSON: the next tickets of the review stream, skipping the ones the page already holds."""
+
+    required_action = Action.CORRECT_TICKETS
+
+    def get(self, request):
+        # Ids the page already holds; anything that is not a plausible id is skipped, never an error.
+        exclude = [
+            int(part) for part in request.GET.get("exclude", "").split(",")[:2000]
+            if part.isascii() and part.isdigit() and len(part) <= 10 and int(part) < 2**31
+        ]
+        try:
+            limit = max(1, min(int(request.GET.get("limit", 20)), selectors.REVIEW_BATCH_LIMIT))
+        except ValueError:
+            return JsonResponse({"error": _("limit 必须是整数。"), "field": "limit"}, status=400)
+        queue = selectors.review_queue(user=request.user, order=_review_order(request))
+        tickets = queue.exclude(pk__in=exclude)[:limit]
+        language = request.LANGUAGE_CODE
+        return JsonResponse({
+            "tickets": [_review_ticket_json(t, user=request.user, language=language) for t in tickets],
+            "remaining": selectors.needs_review_count(),
+        })
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class ReviewConfirmView(ActionRequiredMixin, View):
+    """JSON: confirm one waiting ticket as ``category`` (409 if someone else got there first)."""
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request, pk: int):
+        code = _json_body(request).get("category")
+        category = Category.objects.filter(code=code, is_active=True).first() if isinstance(code, str) else None
+        if category is None:
+            return JsonResponse({"error": _("请选择一个有效的类别。"), "field": "category"}, status=400)
+        ticket = Ticket.objects.filter(pk=pk).first()
+        if ticket is None:
+            return JsonResponse({"error": _("工单不存在。")}, status=404)
+        if ticket.triage_status != TriageStatus.NEEDS_REVIEW:
+            return JsonResponse({"error": _("这张工单已经不在待确认队列里了。")}, status=409)
+        ticket_confirm_category(ticket=ticket, category=category, user=request.user)
+        return JsonResponse({
+            "id": ticket.pk, "category": _category_json(category, request.LANGUAGE_CODE),
+            "remaining": selectors.needs_review_count(),
+        })
+
+
+class ReviewUndoView(ActionRequiredMixin, View):
+    """JSON: put a ticket the agent just confirmed back into the review queue."""
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request, pk: int):
+        try:
+            ticket = ticket_confirmation_undo(ticket_id=pk, user=request.user)
+        except UndoRefused as refused:
+            return JsonResponse({"error": refused.reason}, status=409)
+        return JsonResponse({
+            "ticket": _review_ticket_json(ticket, user=request.user, language=request.LANGUAGE_CODE),
+            "remaining": selectors.needs_review_count(),
+        })
+
+
+def _bulk_input(data) -> tuple[Category | None, float | None, dict | None]:
+    """Read ``category`` and ``min_confidence`` (0-1); the third value is the error to send back."""
+    code = data.get("category")
+    category = Category.objects.filter(code=code, is_active=True).first() if isinstance(code, str) else None
+    if category is None:
+        return None, None, {"error": _("请选择一个有效的类别。"), "field": "category"}
+    try:
+        threshold = float(data.get("min_confidence"))
+    except (TypeError, ValueError):
+        threshold = None
+    if threshold is None or not 0 <= threshold <= 1:
+        return None, None, {"error": _("置信度下限必须是 0 到 1 之间的数字。"), "field": "min_confidence"}
+    return category, threshold, None
+
+
+class ReviewBulkView(ActionRequiredMixin, View):
+    """JSON: GET previews how many waiting tickets a bulk confirmation takes; POST confirms them."""
+
+    required_action = Action.CORRECT_TICKETS
+
+    def get(self, request):
+        category, threshold, error = _bulk_input(request.GET)
+        if error:
+            return JsonResponse(error, status=400)
+        count = selectors.review_bulk_candidates(category_code=category.code, min_confidence=threshold).count()
+        return JsonResponse({"count": count})
+
+    def post(self, request):
+        body = _json_body(request)
+        category, threshold, error = _bulk_input(body)
+        if error:
+            return JsonResponse(error, status=400)
+        ids = list(
+            selectors.review_bulk_candidates(category_code=category.code, min_confidence=threshold)
+            .values_list("pk", flat=True)
+        )
+        # The agent agreed to a number; if the queue grew since the preview, confirm nothing unseen.
+        expected = body.get("expected")
+        if isinstance(expected, int) and len(ids) > expected:
+            return JsonResponse(
+                {"error": _("预览之后又有新的工单符合条件，请重新预览。"), "count": len(ids)}, status=409
+            )
+        confirmed = tickets_confirm_categories(confirmations={pk: category for pk in ids}, user=request.user)
+        return JsonResponse({"confirmed": confirmed, "remaining": selectors.needs_review_count()})
+
+
+class TicketLiveView(LoginRequiredMixin, View):
+    """JSON the ticket page polls while the worker has not classified the ticket yet."""
+
+    def get(self, request, pk: int):
+        ticket = Ticket.objects.filter(pk=pk).select_related("category", "predicted_category").first()
+        if ticket is None:
+            return JsonResponse({"error": _("工单不存在。")}, status=404)
+        language = request.LANGUAGE_CODE
+        return JsonResponse({
+            "id": ticket.pk,
+            "triage_status": ticket.triage_status,
+            "triage_status_display": ticket.get_triage_status_display(),
+            "category": _category_json(ticket.category, language),
+            "predicted_category": _category_json(ticket.predicted_category, language),
+        })
+
+
+class LiveCountsView(LoginRequiredMixin, View):
+    """JSON for the navigation badges (待确认, 通知), polled by app.js so they never go stale."""
+
+    def get(self, request):
+        return JsonResponse({
+            "needs_review": selectors.needs_review_count(),
+            "unread_notifications": notifications_for_user(request.user).filter(read_at__isnull=True).count(),
+        })

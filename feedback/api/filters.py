@@ -71,6 +71,17 @@ class ReceivedAtFilter(django_filters.Filter):
         return qs.filter(received_at__lt=_start_of_day(value + timedelta(days=1)))
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A database id: a whole number that fits the column, so a bad value is a 400 naming the field, never a 500."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**31 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class TicketFilter(django_filters.FilterSet):
     received_after = ReceivedAtFilter(
         after=True, help_text="Received on or after this date (YYYY-MM-DD) or ISO 8601 date-time."
@@ -87,10 +98,12 @@ class TicketFilter(django_filters.FilterSet):
         queryset=Category.objects.all(), to_field_name="code", help_text="Category code, e.g. damaged."
     )
     triage_status = django_filters.ChoiceFilter(choices=TriageStatus.choices)
+    issue = IdFilter(field_name="issue_id", help_text="Issue id: only the tickets grouped under this issue.")
     q = django_filters.CharFilter(
         method="filter_q", max_length=200,
-        help_text="Substring of the ticket text (as you may read it: masked phone numbers stay masked), "
-                  "order number, SKU, product name, external id or #ticket id, e.g. 漏液.",
+        help_text="Words that must all appear (Chinese is split with jieba: `牛奶 酸` or `牛奶酸了`), each in the "
+                  "ticket text as you may read it (masked phone numbers stay masked), order number, SKU, product "
+                  "name or external id; a number also finds the ticket with that id.",
     )
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from feedback.masking import mask_phone_numbers
-from feedback.selectors import needs_review_count
+from feedback.selectors import needs_review_count, text_segments
 
 register = template.Library()
 
@@ -15,6 +17,16 @@ register = template.Library()
 def masked_text(text: str | None) -> str:
     """Mask phone numbers in ``text``; the result is still escaped by the template."""
     return mask_phone_numbers(text or "")
+
+
+@register.filter(needs_autoescape=True)
+def highlight(text: str | None, terms, autoescape: bool = True) -> str:
+    """Wrap each occurrence of one of ``terms`` in <mark>; every piece of ``text`` is escaped first."""
+    escape = conditional_escape if autoescape else (lambda piece: piece)
+    pieces = text_segments(text=str(text or ""), terms=terms or [])
+    return mark_safe("".join(
+        f'<mark class="search-hit">{escape(piece)}</mark>' if hit else str(escape(piece)) for piece, hit in pieces
+    ))
 
 
 @register.filter
@@ -52,3 +64,16 @@ def confidence_level(value: float | None) -> str:
 def review_queue_size() -> int:
     """How many tickets wait for an agent to confirm their category."""
     return needs_review_count()
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, key: str, label: str) -> str:
+    """A column header that sorts the list by ``key``, and reverses it when clicked again."""
+    request = context["request"]
+    current = request.GET.get("sort") or "-received_at"
+    next_sort = f"-{key}" if current == key else key
+    params = request.GET.copy()
+    params["sort"] = next_sort
+    params.pop("page", None)
+    arrow = "↑" if current == key else "↓" if current == f"-{key}" else ""
+    return format_html('<a class="sort-link" href="?{}">{}<span aria-hidden="true">{}</span></a>', params.urlencode(), label, arrow)

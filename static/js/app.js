@@ -81,4 +81,60 @@
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { if (select.form) select.form.submit(); });
   });
+
+  // Live ticket page: while the worker has not classified the ticket, ask every few seconds; once
+  // it has, swap in the server-rendered header and cards (no manual reload, no second template).
+  var live = document.querySelector("[data-ticket-live]");
+  if (live) {
+    var liveDelay = parseInt(live.dataset.pollMs || "2000", 10);
+    var liveUrl = live.dataset.ticketLive;
+    var pollTicket = function () {
+      fetch(liveUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data || data.triage_status === "pending") {
+            liveDelay = Math.min(liveDelay * 1.25, 15000);
+            setTimeout(pollTicket, liveDelay);
+            return;
+          }
+          return fetch(window.location.href, { credentials: "same-origin" })
+            .then(function (response) { return response.text(); })
+            .then(function (html) {
+              var fresh = new DOMParser().parseFromString(html, "text/html");
+              [".page-header", ".layout-detail"].forEach(function (selector) {
+                var current = document.querySelector(selector);
+                var next = fresh.querySelector(selector);
+                if (current && next) current.replaceWith(document.importNode(next, true));
+              });
+            });
+        })
+        .catch(function () { setTimeout(pollTicket, 15000); });
+    };
+    setTimeout(pollTicket, liveDelay);
+  }
+
+  // Navigation badges (待确认, 通知): refresh every 30 s while the tab is visible, and on return to it.
+  var nav = document.querySelector("[data-live-counts]");
+  if (nav) {
+    var setBadge = function (selector, count) {
+      document.querySelectorAll(selector).forEach(function (badge) {
+        badge.textContent = count;
+        badge.hidden = !count;
+      });
+    };
+    var refreshCounts = function () {
+      if (document.hidden) return;
+      fetch(nav.dataset.liveCounts, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          setBadge("[data-review-count]", data.needs_review);
+          setBadge("[data-unread-count]", data.unread_notifications);
+        })
+        .catch(function () { /* offline: keep the last counts */ });
+    };
+    setInterval(refreshCounts, parseInt(nav.dataset.pollMs || "30000", 10));
+    window.addEventListener("focus", refreshCounts);
+    document.addEventListener("visibilitychange", refreshCounts);
+  }
 })();

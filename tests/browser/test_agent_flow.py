@@ -43,6 +43,9 @@ def test_agent_files_a_ticket_finds_it_by_a_chinese_word_and_switches_to_english
     page.fill("#id_username", "xiaowang")
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="登录").click()
+    # Agents land on their review stream (issue 14); the home page is one click away.
+    expect()(page.get_by_role("heading", name="确认队列")).to_be_visible()
+    page.get_by_role("link", name="客诉分诊台").click()
     expect()(page.get_by_role("heading", name="你好，小王")).to_be_visible()
     screenshot("02-home")
 
