@@ -245,7 +245,13 @@ def _batch_items(payload: Any) -> tuple[list[Any], str | None]:
 
 def _product_cache(items: list[Any]) -> dict[str, Product | None]:
     """Look up every SKU of the batch in one query, so validation never queries per item."""
-    skus = {str(item["sku"]).strip() for item in items if isinstance(item, dict) and item.get("sku")}
+    # Only SKUs that can pass validation reach the database: a NUL byte is refused by PostgreSQL
+    # itself (a 500), and the item's own validation names the bad field anyway.
+    skus = {
+        item["sku"].strip() for item in items
+        if isinstance(item, dict) and isinstance(item.get("sku"), str) and item["sku"].strip()
+        and "\x00" not in item["sku"] and len(item["sku"].strip()) <= 64
+    }
     cache: dict[str, Product | None] = dict.fromkeys(skus)
     cache.update({p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {})
     return cache

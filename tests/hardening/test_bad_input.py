@@ -165,3 +165,11 @@ def test_a_nul_byte_in_a_page_query_is_a_400_naming_the_parameter(issue):
     response = client.get("/issues/", {"q": f"a{NUL}"})
 
     assert response.status_code == 400 and b"q:" in response.content
+
+
+@pytest.mark.parametrize("sku", [f"SH{NUL}1", "x" * 65, {"a": 1}])
+def test_a_batch_with_an_unusable_sku_names_the_item_and_field_never_a_500(api, sku):
+    response = api.post("/api/tickets/batch/", {"tickets": [{"text": "瓶子漏液了", "sku": sku}]}, format="json")
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert errors and errors[0]["index"] == 0 and errors[0]["field"] == "sku"
