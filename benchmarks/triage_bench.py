@@ -74,6 +74,7 @@ def load_tickets(count: int, skus_per_category: int, seed: int) -> tuple[int, in
     """COPY ``count`` tickets (texts repeated) and the products they name; return (tickets, products)."""
     from django.db import connection
 
+    from feedback.masking import mask_phone_numbers
     from feedback.models import Product, Ticket
 
     rows = [json.loads(line) for line in (DATA / "complaints_unlabeled.jsonl").open(encoding="utf-8")]
@@ -93,11 +94,12 @@ def load_tickets(count: int, skus_per_category: int, seed: int) -> tuple[int, in
         product = rng.choice(by_category[row["product"]])
         received = now - timedelta(seconds=rng.randrange(90 * 86400))
         text = row["text"].replace("\\", "\\\\").replace("\t", " ").replace("\n", " ").replace("\r", " ")
-        buffer.write(f"{text}\tchat\t{product.pk}\t{product.sku}\t\t\t\\N\t{received.isoformat()}\t{now.isoformat()}"
-                     "\tpending\t[]\t[]\t\n")
+        masked = mask_phone_numbers(text)  # what search matches for people who see masked text
+        buffer.write(f"{text}\t{masked}\tchat\t{product.pk}\t{product.sku}\t\t\t\\N\t{received.isoformat()}"
+                     f"\t{now.isoformat()}\tpending\t[]\t[]\t\n")
     buffer.seek(0)
     table = Ticket._meta.db_table
-    columns = ("text, channel, product_id, sku_raw, order_number, external_source, external_id, received_at, "
+    columns = ("text, text_masked, channel, product_id, sku_raw, order_number, external_source, external_id, received_at, "
                "created_at, triage_status, prediction_top, prediction_terms, model_version")
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text, NULL '\\N')") as copy:
