@@ -179,10 +179,13 @@ def issue_priority_set(*, issue: Issue, priority: str, actor=None, note: str = "
         if issue.priority == priority:
             return issue
         previous = issue.priority
-        start = issue.regressed_at if issue.status == S.REGRESSED and issue.regressed_at else issue.created_at
+        start = issue.regressed_at if issue.status == S.REGRESSED and issue.regressed_at else issue.sla_started_at
         issue.priority = priority
-        issue.acknowledge_due_at, issue.resolve_due_at = sla_due_times(priority=priority, start=start)
-        issue.save(update_fields=["priority", "acknowledge_due_at", "resolve_due_at", "updated_at"])
+        # A person's choice: the computed priority (services.priority) no longer overrides it.
+        issue.priority_manual = True
+        if start is not None:  # an issue still 观察中 has no SLA running yet
+            issue.acknowledge_due_at, issue.resolve_due_at = sla_due_times(priority=priority, start=start)
+        issue.save(update_fields=["priority", "priority_manual", "acknowledge_due_at", "resolve_due_at", "updated_at"])
         _log(issue, actor, ActivityVerb.PRIORITY, previous, priority, note)
     return issue
 
