@@ -30,5 +30,12 @@ class Migration(migrations.Migration):
             model_name="issue", name="sla_started_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="SLA 开始"),
         ),
+        migrations.AddField(
+            model_name="routingrule", name="new_issues_only",
+            field=models.BooleanField(
+                default=False, verbose_name="只用于新问题",
+                help_text="勾选后，规则只决定之后新出现的问题的部门，不移动已有问题",
+            ),
+        ),
         migrations.RunPython(sla_started_for_existing, migrations.RunPython.noop),
     ]

@@ -488,7 +488,7 @@ def test_an_admin_creates_edits_and_deletes_a_rule(client, admin_user, logistics
     user_client(client, admin_user)
     response = client.post(reverse("routing-rule-create"), {
         "name": "水果走仓储", "order": 10, "category": category("logistics_delay").pk, "product_category": "水果",
-        "department": department("warehouse").pk, "is_active": "on",
+        "department": department("warehouse").pk, "is_active": "on", "confirm_moves": "on",
     }, follow=True)
     rule = RoutingRule.objects.get()
     assert (rule.department.code, rule.updated_by) == ("warehouse", admin_user)
