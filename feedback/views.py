@@ -170,6 +170,8 @@ class ModelPageView(ActionRequiredMixin, TemplateView):
 
         from .classification import model_versions
 
+        from datetime import datetime
+
         from django.utils.translation import get_language
 
         from .models import Category
@@ -178,6 +180,10 @@ class ModelPageView(ActionRequiredMixin, TemplateView):
         names = {c.code: c.display_name(language) for c in Category.objects.all()}
         versions = model_versions()
         for version in versions:
+            try:  # ISO text in the metadata; a datetime, so the page shows it in local time
+                version["created_at"] = datetime.fromisoformat(version.get("created") or "")
+            except ValueError:
+                version["created_at"] = None
             metrics = version.get("metrics") or {}
             # Weakest first: the categories the model gets wrong are what a reader looks for.
             version["f1_rows"] = sorted(

@@ -135,3 +135,48 @@ def test_the_rule_preview_warns_about_the_in_progress_issue_and_asks_before_savi
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(f"**{reverse('routing-rules')}")
     assert RoutingRule.objects.get().department.code == "warehouse"
+
+
+def test_the_model_page_rolls_back_a_version(browser, live_server, page, settings, tmp_path):
+    from feedback.classifiers import ModelStore
+    from tests.feedback.test_model_page import fake_version
+
+    settings.FEEDBACK_MODEL_DIR = str(tmp_path)
+    fake_version(tmp_path, "20260301-000000-aaaa", "2026-03-01T00:00:00+00:00", 0.81)
+    fake_version(tmp_path, "20260305-000000-bbbb", "2026-03-05T00:00:00+00:00", 0.84)
+    store = ModelStore(tmp_path)
+    store.activate("20260301-000000-aaaa")
+    store.activate("20260305-000000-bbbb")
+    UserFactory(username="boss", role=Role.ADMIN, password=PASSWORD)
+
+    log_in(page, "boss")
+    page.goto(reverse("model-page"))
+    newer = page.locator('[data-model-version="20260305-000000-bbbb"]')
+    older = page.locator('[data-model-version="20260301-000000-aaaa"]')
+    expect()(newer.locator("[data-active-badge]")).to_be_visible()
+    expect()(newer).to_contain_text("0.84")
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        shoot(page, f"models_zh_{width}")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.locator("#model-rollback").click()
+    expect()(page.locator(".message--success")).to_contain_text("20260301-000000-aaaa")
+    expect()(older.locator("[data-active-badge]")).to_be_visible()
+    expect()(newer.locator("[data-active-badge]")).to_have_count(0)
+    assert store.active_version() == "20260301-000000-aaaa"
+
+    english = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", base_url=live_server.url)
+    try:
+        en = english.new_page()
+        en.goto(reverse("login"))
+        en.fill("#id_username", "boss")
+        en.fill("#id_password", PASSWORD)
+        en.locator("form button[type=submit]").first.click()
+        en.wait_for_load_state()
+        en.goto(reverse("model-page"))
+        expect()(en.locator("h1")).to_have_text("Triage model")
+        for width in (1440, 390):
+            en.set_viewport_size({"width": width, "height": 900})
+            shoot(en, f"models_en_{width}")
+    finally:
+        english.close()
