@@ -26,6 +26,7 @@ class Action(StrEnum):
     DECIDE_SUBTHEMES = "decide_subthemes"
     MANAGE_ROUTING = "manage_routing"
     MANAGE_MODELS = "manage_models"
+    VIEW_MODELS = "view_models"  # the model page, read-only
     MANAGE_PRODUCTS = "manage_products"
 
 
@@ -40,6 +41,7 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.DECIDE_SUBTHEMES: frozenset({Role.LEAD}),
     Action.MANAGE_ROUTING: frozenset(),
     Action.MANAGE_MODELS: frozenset(),
+    Action.VIEW_MODELS: frozenset({Role.MANAGER}),
     # The product catalogue (upload page and API): every ticket links to it, so not agents.
     Action.MANAGE_PRODUCTS: frozenset({Role.LEAD, Role.MANAGER}),
 }

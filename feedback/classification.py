@@ -493,6 +493,13 @@ def model_rollback(*, version: str | None = None) -> str:
     return active
 
 
+def model_activate(*, version: str) -> str:
+    """Make a stored version the active one (the current one stays in the history for rollback)."""
+    model_store().activate(version)
+    logger.warning("model version %s activated by hand", version)
+    return version
+
+
 def model_versions() -> list[dict[str, Any]]:
     """Return every stored version's metadata (metrics, confusion matrix), newest first."""
     return model_store().versions()

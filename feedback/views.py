@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -31,6 +33,8 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+logger = logging.getLogger(__name__)
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -365,3 +369,72 @@ class LiveCountsView(LoginRequiredMixin, View):
             "needs_review": selectors.needs_review_count(),
             "unread_notifications": notifications_for_user(request.user).filter(read_at__isnull=True).count(),
         })
+class ModelPageView(ActionRequiredMixin, TemplateView):
+    """The triage model's versions: metrics, the gate's decision, per-category F1; admins activate,
+    roll back and retrain (managers read)."""
+
+    required_action = Action.VIEW_MODELS
+    template_name = "feedback/models.html"
+
+    def get_context_data(self, **kwargs):
+        from accounts.permissions import user_can
+
+        from .classification import model_versions
+
+        from datetime import datetime
+
+        from django.utils.translation import get_language
+
+        from .models import Category
+
+        language = get_language() or "zh-hans"
+        names = {c.code: c.display_name(language) for c in Category.objects.all()}
+        versions = model_versions()
+        for version in versions:
+            try:  # ISO text in the metadata; a datetime, so the page shows it in local time
+                version["created_at"] = datetime.fromisoformat(version.get("created") or "")
+            except ValueError:
+                version["created_at"] = None
+            metrics = version.get("metrics") or {}
+            # Weakest first: the categories the model gets wrong are what a reader looks for.
+            version["f1_rows"] = sorted(
+                ({"code": code, "name": names.get(code, code), **row}
+                 for code, row in (metrics.get("per_category") or {}).items() if row.get("support")),
+                key=lambda row: row.get("f1", 0),
+            )
+        return super().get_context_data(
+            versions=versions, can_manage=user_can(self.request.user, Action.MANAGE_MODELS), **kwargs
+        )
+
+    def post(self, request):
+        from accounts.permissions import user_can
+
+        from .classification import model_activate, model_rollback
+        from .classifiers.store import UnknownVersionError
+
+        if not user_can(request.user, Action.MANAGE_MODELS):
+            raise PermissionDenied
+        action = request.POST.get("action")
+        version = (request.POST.get("version") or "").strip()
+        try:
+            if action == "activate" and version:
+                model_activate(version=version)
+                messages.success(request, _("已启用模型版本 %(version)s。") % {"version": version})
+            elif action == "rollback":
+                active = model_rollback()
+                messages.success(request, _("已回滚到模型版本 %(version)s。") % {"version": active})
+            elif action == "retrain":
+                from .tasks import train_model
+
+                try:
+                    train_model.delay()
+                except Exception:  # noqa: BLE001 - the broker is down: say so rather than fail the page
+                    logger.exception("could not enqueue feedback.train_model")
+                    messages.error(request, _("消息队列不可用，无法提交训练任务；请稍后再试。"))
+                else:
+                    messages.success(request, _("已提交训练任务；新版本通过评估门槛后会自动启用。"))
+            else:
+                messages.error(request, _("未知操作。"))
+        except UnknownVersionError:
+            messages.error(request, _("找不到可用的模型版本（%(version)s）。") % {"version": version or _("上一个版本")})
+        return redirect("model-page")

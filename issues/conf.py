@@ -20,6 +20,16 @@ DEFAULTS: dict[str, Any] = {
     # Late deliveries are about the route and carrier, not one SKU: they group by product category.
     "ISSUE_SCOPE_RULES": {"*": ["sku", "product_category"], "logistics_delay": ["product_category", "sku"]},
     "ISSUE_DEFAULT_PRIORITY": "P3",
+    # An issue is "高频" (in the queue, its SLA running) only from this many tickets; smaller ones
+    # are listed as "观察中" (watching) until they reach it.
+    "ISSUE_HIGH_FREQUENCY_MIN_TICKETS": 3,
+    # An issue with no ticket for this many days is dormant: out of the default queue, back (and
+    # re-prioritised) as soon as a ticket arrives.
+    "ISSUE_DORMANT_DAYS": 30,
+    # Computed priority (issues.services.priority): each signal at or above its threshold adds a point;
+    # a spike adds two, so a spike alone makes an issue at least P2. >=4 points P1, 2-3 P2, 1 P3, 0 P4.
+    "ISSUE_PRIORITY_THRESHOLDS": {"count_24h": 5, "count_7d": 20, "growth_pct": 100, "growth_min": 5, "orders_30d": 10,
+                                  "age_days": 14},
     # Hours to acknowledge and to resolve, per priority.
     "ISSUE_SLA_HOURS": {
         "P1": {"acknowledge": 4, "resolve": 72},

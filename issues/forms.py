@@ -187,6 +187,7 @@ class PriorityForm(ServiceErrorsMixin, forms.Form):
 class DepartmentForm(ServiceErrorsMixin, forms.Form):
     department = LocalizedChoiceField(label=_("转交部门"), queryset=Department.objects.order_by("id"))
     note = forms.CharField(label=_("备注"), required=False, strip=True, max_length=1000)
+    confirm_no_lead = forms.BooleanField(label=_("确认转给没有负责人的部门（仅管理员）"), required=False)
 
 
 # --- report ---
@@ -216,8 +217,10 @@ class RoutingRuleForm(forms.ModelForm):
     class Meta:
         model = RoutingRule
         fields = ["name", "order", "category", "product_category", "sku", "channel", "keywords", "department",
-                  "is_active"]
+                  "is_active", "new_issues_only"]
         widgets = {"keywords": forms.Textarea(attrs={"rows": 2, "placeholder": _("例如：冷链, 化了, 变质")})}
+
+    confirm_moves = forms.BooleanField(label=_("确认移动这些问题"), required=False)
 
     def __init__(self, *args, preview: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -123,19 +123,67 @@ def issue_assignee_candidates(*, issue: Issue, actor) -> QuerySet:
     return get_user_model().objects.filter(people).order_by("username")
 
 
-def department_queue(*, department: Department | int, statuses: tuple[str, ...] = OPEN_STATUSES) -> QuerySet[Issue]:
+QUEUE_VIEWS = ("queue", "watching", "dormant")
+
+
+def department_queue(
+    *, department: Department | int, statuses: tuple[str, ...] = OPEN_STATUSES, view: str = "queue",
+    now: datetime | None = None,
+) -> QuerySet[Issue]:
     """Return a department's open issues in the order a lead works them.
 
     Spiking first, then overdue, then priority (P1 first), then 7-day volume,
-    then week-over-week growth.
+    then week-over-week growth. ``view``: "queue" (高频 and active, or taken up), "watching"
+    (观察中: below the 高频 threshold) or "dormant" (no ticket for ISSUE_DORMANT_DAYS days).
     """
     department_id = department.pk if isinstance(department, Department) else department
+    now = now or timezone.now()
+    condition = {"queue": queue_condition(now=now), "watching": watching_condition(),
+                 "dormant": dormant_condition(now=now)}[view]
     # The partial index issue_queue_order has exactly this order, so a page is an index scan.
     return (
         _base()
-        .filter(department_id=department_id, status__in=statuses)
+        .filter(condition, department_id=department_id, status__in=statuses)
         .order_by("-is_spiking", "-is_overdue", "priority", "-count_7d", "-growth_7d", "-id")
     )
+
+
+def department_queue_sizes(*, department: Department | int, now: datetime | None = None) -> dict[str, int]:
+    """Return {"queue": n, "watching": n, "dormant": n} for a department's open issues, in one query."""
+    department_id = department.pk if isinstance(department, Department) else department
+    now = now or timezone.now()
+    return Issue.objects.filter(department_id=department_id, status__in=OPEN_STATUSES).aggregate(
+        queue=Count("id", filter=queue_condition(now=now)),
+        watching=Count("id", filter=watching_condition()),
+        dormant=Count("id", filter=dormant_condition(now=now)),
+    )
+
+
+def queue_condition(*, now: datetime) -> Q:
+    """Issues that belong in a department's default queue: 高频 and not dormant, or already taken up."""
+    cutoff = now - timedelta(days=issue_setting("ISSUE_DORMANT_DAYS"))
+    return (
+        Q(status=IssueStatus.IN_PROGRESS)
+        | Q(assignee__isnull=False)
+        | (Q(ticket_count__gte=issue_setting("ISSUE_HIGH_FREQUENCY_MIN_TICKETS")) & Q(last_seen_at__gt=cutoff))
+    )
+
+
+def watching_condition() -> Q:
+    """Open issues too small to be 高频 yet (and nobody has taken them up)."""
+    return Q(ticket_count__lt=issue_setting("ISSUE_HIGH_FREQUENCY_MIN_TICKETS")) & ~(
+        Q(status=IssueStatus.IN_PROGRESS) | Q(assignee__isnull=False))
+
+
+def dormant_condition(*, now: datetime) -> Q:
+    """Open 高频 issues with no ticket for ISSUE_DORMANT_DAYS days (and nobody has taken them up)."""
+    cutoff = now - timedelta(days=issue_setting("ISSUE_DORMANT_DAYS"))
+    return (
+        Q(ticket_count__gte=issue_setting("ISSUE_HIGH_FREQUENCY_MIN_TICKETS"))
+        & (Q(last_seen_at__lte=cutoff) | Q(last_seen_at__isnull=True))
+        & ~(Q(status=IssueStatus.IN_PROGRESS) | Q(assignee__isnull=False))
+    )
+
 
 
 def issue_sparklines(*, issue_ids: list[int], days: int = 30, today: date | None = None) -> dict[int, list[int]]:

@@ -47,11 +47,13 @@ def reroute_open_issues(self, after_id: int = 0, generation: int | None = None) 
 @shared_task(name="issues.refresh_counts", acks_late=True, soft_time_limit=240, time_limit=300)
 def refresh_counts() -> int:
     """Recompute 24h/7d/30d counts, then flag spikes and regressions on the fresh numbers."""
-    from .services import issues_check_all_regressions, issues_counts_refresh, issues_detect_spikes
+    from .services import issues_check_all_regressions, issues_counts_refresh, issues_detect_spikes, issues_prioritize
 
     changed = issues_counts_refresh()
     issues_detect_spikes()
     issues_check_all_regressions()
+    # Every open issue: dormancy and age move with the clock even when no count changed.
+    issues_prioritize()
     return changed
 
 

@@ -154,11 +154,13 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
                                             required=False)
     department = CodeRelatedField(slug_field="code", queryset=Department.objects.all())
     channel = serializers.ChoiceField(choices=[("", "—"), *Channel.choices], required=False, allow_blank=True)
+    # Required to save a rule that moves issues someone is working, or to a department without a lead.
+    confirm_moves = serializers.BooleanField(write_only=True, required=False, default=False)
 
     class Meta:
         model = RoutingRule
         fields = ["id", "name", "order", "category", "product_category", "sku", "channel", "keywords", "department",
-                  "is_active", "updated_at"]
+                  "is_active", "new_issues_only", "confirm_moves", "updated_at"]
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -289,9 +291,21 @@ class PreviewTicketSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField()
 
 
+class RuleMoveSerializer(serializers.Serializer):
+    issue = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    assignee = serializers.CharField(allow_null=True)
+    from_department = serializers.CharField(allow_null=True)
+    to_department = serializers.CharField(allow_null=True)
+    taken = serializers.BooleanField(help_text="in progress or assigned: saving needs confirm_moves")
+    target_has_lead = serializers.BooleanField()
+
+
 class RulePreviewSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     shadowed = serializers.IntegerField()
     issues = serializers.IntegerField()
     days = serializers.IntegerField()
     tickets = PreviewTicketSerializer(many=True)
+    moves = RuleMoveSerializer(many=True)

@@ -265,14 +265,18 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     def perform_create(self, serializer):
-        rule = RoutingRule(**serializer.validated_data)
-        serializer.instance = services.routing_rule_save(rule=rule, actor=self.request.user)
+        data = dict(serializer.validated_data)
+        confirm = data.pop("confirm_moves", False)
+        rule = RoutingRule(**data)
+        serializer.instance = _rule_save(rule=rule, actor=self.request.user, confirm_moves=confirm)
 
     def perform_update(self, serializer):
         rule = serializer.instance
-        for name, value in serializer.validated_data.items():
+        data = dict(serializer.validated_data)
+        confirm = data.pop("confirm_moves", False)
+        for name, value in data.items():
             setattr(rule, name, value)
-        services.routing_rule_save(rule=rule, actor=self.request.user)
+        _rule_save(rule=rule, actor=self.request.user, confirm_moves=confirm)
 
     def perform_destroy(self, instance):
         services.routing_rule_delete(rule=instance)
@@ -284,7 +288,9 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
         days = _query(PreviewQuerySerializer, request)["days"]
         data = RoutingRuleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.routing_rule_preview(rule=RoutingRule(**data.validated_data), days=days)
+        fields = {k: v for k, v in data.validated_data.items() if k != "confirm_moves"}
+        result = services.routing_rule_preview(rule=RoutingRule(**fields), days=days)
+        codes = dict(Department.objects.values_list("pk", "code"))
         return Response({
             "count": result["count"], "shadowed": result["shadowed"], "issues": result["issues"], "days": days,
             "tickets": [
@@ -292,7 +298,26 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
                  "sku": t.sku_raw, "channel": t.channel, "received_at": t.received_at}
                 for t in result["tickets"]
             ],
+            "moves": [
+                {"issue": m["issue"].pk, "title": m["issue"].title, "status": m["issue"].status,
+                 "assignee": m["issue"].assignee.get_username() if m["issue"].assignee_id else None,
+                 "from_department": codes.get(m["from_id"]), "to_department": codes.get(m["to_id"]),
+                 "taken": m["taken"], "target_has_lead": m["target_has_lead"]}
+                for m in result["moves"]
+            ],
         })
+
+
+def _rule_save(*, rule: RoutingRule, actor, confirm_moves: bool) -> RoutingRule:
+    """Save through the service; a needed confirmation is a 400 naming the field to send."""
+    from rest_framework.exceptions import ValidationError as DRFValidationError
+
+    from ..services.routing import RoutingConfirmationNeeded
+
+    try:
+        return services.routing_rule_save(rule=rule, actor=actor, confirm_moves=confirm_moves)
+    except RoutingConfirmationNeeded as error:
+        raise DRFValidationError({"confirm_moves": error.messages}) from error
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -90,6 +90,10 @@ class Issue(models.Model):
 
     status = models.CharField(_("状态"), max_length=16, choices=IssueStatus.choices, default=IssueStatus.NEW)
     priority = models.CharField(_("优先级"), max_length=2, choices=Priority.choices, default=Priority.P3)
+    # Set when a person chose the priority: the computed priority then no longer overrides it.
+    priority_manual = models.BooleanField(_("手动优先级"), default=False)
+    # Why the computed priority is what it is: [[signal, value], ...] (see Issue.priority_explanation).
+    priority_signals = models.JSONField(_("优先级依据"), default=list, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="assigned_issues",
@@ -110,6 +114,8 @@ class Issue(models.Model):
 
     is_spiking = models.BooleanField(_("激增"), default=False)
     spiking_since = models.DateTimeField(_("激增开始"), null=True, blank=True)
+    # The spiking day's count over the trailing 7-day mean, for the priority's explanation.
+    spike_ratio = models.FloatField(_("激增倍数"), null=True, blank=True)
 
     keywords = models.JSONField(_("关键词"), default=list, blank=True)
     representative_ticket_ids = models.JSONField(_("代表工单"), default=list, blank=True)
@@ -131,6 +137,8 @@ class Issue(models.Model):
         "self", verbose_name=_("合并到"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
 
+    # When the SLA clock started: the moment the issue reached ISSUE_HIGH_FREQUENCY_MIN_TICKETS.
+    sla_started_at = models.DateTimeField(_("SLA 开始"), null=True, blank=True)
     acknowledge_due_at = models.DateTimeField(_("确认时限"), null=True, blank=True)
     resolve_due_at = models.DateTimeField(_("解决时限"), null=True, blank=True)
     is_overdue = models.BooleanField(_("已超时"), default=False)
@@ -178,6 +186,35 @@ class Issue(models.Model):
         if not self.count_prev_7d:
             return None
         return (self.count_7d - self.count_prev_7d) / self.count_prev_7d
+
+    @property
+    def priority_explanation(self) -> str:
+        """The stored priority signals in the reader's language, e.g. "激增 ×12，24 小时 5 张"."""
+        from django.utils.translation import gettext
+
+        parts = []
+        for signal, value in self.priority_signals or []:
+            template = PRIORITY_SIGNAL_TEXT.get(signal)
+            if template is not None:
+                parts.append(str(template) % {"n": value})
+        return gettext("，").join(parts)
+
+
+# How each stored priority signal reads (issues.services.priority writes them); translated at display.
+PRIORITY_SIGNAL_TEXT: dict[str, str] = {
+    "spike": _("激增 ×%(n)s"),
+    "count_24h": _("24 小时 %(n)s 张"),
+    "count_7d": _("7 天 %(n)s 张"),
+    "growth": _("周增长 +%(n)s%%"),
+    "new": _("新出现，7 天 %(n)s 张"),
+    "orders": _("%(n)s 个订单"),
+    "age": _("持续 %(n)s 天"),
+    "overdue": _("已超时"),
+    "dormant": _("%(n)s 天无新工单"),
+    "watching": _("仅 %(n)s 张工单，观察中"),
+    "quiet": _("近 7 天 %(n)s 张"),
+    "manual": _("手动设定"),
+}
 
 
 class IssueDaily(models.Model):

@@ -37,6 +37,10 @@ class RoutingRule(models.Model):
         "issues.Department", verbose_name=_("部门"), on_delete=models.CASCADE, related_name="routing_rules"
     )
     is_active = models.BooleanField(_("启用"), default=True)
+    # The rule routes issues created after it, and never moves an issue that already existed.
+    new_issues_only = models.BooleanField(
+        _("只用于新问题"), default=False, help_text=_("勾选后，规则只决定之后新出现的问题的部门，不移动已有问题")
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -50,6 +54,12 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
+
+    def applies_to(self, issue) -> bool:
+        """Tell whether this rule may route ``issue`` (a new-issues-only rule skips older issues)."""
+        if not self.new_issues_only:
+            return True
+        return self.created_at is not None and issue.created_at is not None and issue.created_at >= self.created_at
 
     @property
     def keyword_list(self) -> list[str]:

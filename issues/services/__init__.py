@@ -18,6 +18,7 @@ from .insights import (
     subthemes_refresh,
 )
 from .monitoring import issues_check_all_regressions, issues_detect_spikes, issues_flag_overdue
+from .priority import PrioritySignals, issues_prioritize, priority_compute
 from .notifications import (
     DeliveryError,
     deliveries_sweep,
@@ -69,6 +70,9 @@ __all__ = [
     "issues_check_regression",
     "issues_counts_refresh",
     "issues_detect_spikes",
+    "issues_prioritize",
+    "priority_compute",
+    "PrioritySignals",
     "issues_flag_overdue",
     "issues_reconcile",
     "issues_refresh_keywords",

@@ -36,7 +36,6 @@ from ..models import (
     ScopeType,
 )
 from ..scoping import TICKET_FIELDS, IssueKey, issue_key_for, scope_rules
-from .sla import sla_due_times
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +172,11 @@ def tickets_attach(*, ticket_ids: list[int], now: datetime | None = None) -> Att
 
         if result.created_issue_ids:
             _route_new_issues(result.created_issue_ids)
+
+        from .priority import issues_prioritize
+
+        # Priority, its explanation and the SLA start follow the counts just written.
+        issues_prioritize(issue_ids=sorted(set(deltas) | set(result.created_issue_ids)), now=now)
     return result
 
 
@@ -231,8 +235,8 @@ def _issues_for_keys(
 
 
 def _new_issue(key: IssueKey, row: dict[str, Any], category: Category, now: datetime) -> Issue:
+    # No SLA yet: it starts when the issue reaches ISSUE_HIGH_FREQUENCY_MIN_TICKETS (services.priority).
     priority = issue_setting("ISSUE_DEFAULT_PRIORITY")
-    acknowledge_due, resolve_due = sla_due_times(priority=priority, start=now)
     return Issue(
         category_id=key.category_id,
         scope_type=key.scope_type,
@@ -243,8 +247,6 @@ def _new_issue(key: IssueKey, row: dict[str, Any], category: Category, now: date
         department_id=category.default_department_id,
         department_source=DepartmentSource.DEFAULT,
         priority=priority,
-        acknowledge_due_at=acknowledge_due,
-        resolve_due_at=resolve_due,
     )
 
 

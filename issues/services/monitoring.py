@@ -41,9 +41,10 @@ def issues_detect_spikes(*, now: datetime | None = None) -> tuple[list[int], lis
     for issue in candidates.select_related("department"):
         with transaction.atomic():
             # The conditional update is the claim: a second run finds is_spiking already set.
-            if not Issue.objects.filter(pk=issue.pk, is_spiking=False).update(is_spiking=True, spiking_since=now):
-                continue
             count, mean = spiking[issue.pk]
+            if not Issue.objects.filter(pk=issue.pk, is_spiking=False).update(
+                    is_spiking=True, spiking_since=now, spike_ratio=(count / mean) if mean else float(count)):
+                continue
             started.append(issue.pk)
             IssueActivity.objects.create(
                 issue=issue, verb=ActivityVerb.SPIKING, to_value=str(count),
@@ -63,10 +64,14 @@ def issues_detect_spikes(*, now: datetime | None = None) -> tuple[list[int], lis
     ended = list(Issue.objects.filter(is_spiking=True).exclude(pk__in=list(spiking)).values_list("pk", flat=True))
     if ended:
         with transaction.atomic():
-            Issue.objects.filter(pk__in=ended, is_spiking=True).update(is_spiking=False, spiking_since=None)
+            Issue.objects.filter(pk__in=ended, is_spiking=True).update(is_spiking=False, spiking_since=None, spike_ratio=None)
             IssueActivity.objects.bulk_create(
                 [IssueActivity(issue_id=issue_id, verb=ActivityVerb.SPIKE_ENDED) for issue_id in ended]
             )
+    from .priority import issues_prioritize
+
+    # A spike raises the priority at once, not at the next periodic pass.
+    issues_prioritize(issue_ids=started + ended, now=now)
     return started, ended
 
 
@@ -115,6 +120,9 @@ def issues_flag_overdue(*, now: datetime | None = None) -> tuple[list[int], int]
             dedupe_key=f"overdue:{department.pk}:{now.isoformat()}",
             payload={"issue_ids": [i.pk for i in issues]},
         )
+    from .priority import issues_prioritize
+
+    issues_prioritize(issue_ids=flagged, now=now)
     return flagged, cleared
 
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from feedback.bulk_sql import in_values
 from feedback.models import Category, Ticket
@@ -62,7 +64,7 @@ class RouteDecision:
 
 def issue_decide_route(issue: Issue, rules: list[RoutingRule] | None = None) -> RouteDecision:
     """Decide an issue's department: the one most of its recent tickets route to."""
-    rules = active_rules() if rules is None else rules
+    rules = [rule for rule in (active_rules() if rules is None else rules) if rule.applies_to(issue)]
     default_department_id = (
         Category.objects.filter(pk=issue.category_id).values_list("default_department_id", flat=True).first()
     )
@@ -127,7 +129,46 @@ def issue_route(*, issue_id: int, rules: list[RoutingRule] | None = None) -> boo
                 payload={"rule": decision.rule.pk if decision.rule else None,
                          "votes": {str(k): v for k, v in decision.votes.items()}},
             )
+            issue_move_notify(issue=issue, previous_department_id=previous_department_id,
+                              reason=f"路由规则：{decision.rule.name}" if decision.rule else "类别默认部门")
     return changed
+
+
+def issue_move_notify(*, issue: Issue, previous_department_id: int | None, reason: str = "") -> None:
+    """Tell the new department, the old one and the assignee that an issue changed department.
+
+    A move can take an issue away from the person working it; nobody should learn that by
+    finding it gone from their queue.
+    """
+    from ..models import Department, NotificationKind
+    from .notifications import notification_create
+
+    departments = Department.objects.in_bulk([d for d in (previous_department_id, issue.department_id) if d])
+    new = departments.get(issue.department_id)
+    old = departments.get(previous_department_id)
+    body = (f"问题 #{issue.pk} 由{old.name_zh if old else '未分配'}转给{new.name_zh if new else '未分配'}。"
+            f"{reason}")
+    payload = {"from": previous_department_id, "to": issue.department_id}
+    if new is not None:
+        notification_create(kind=NotificationKind.ROUTED, title=f"问题转入{new.name_zh}：{issue.title}", body=body,
+                            department=new, issue=issue, payload=payload)
+    if old is not None:
+        notification_create(kind=NotificationKind.ROUTED,
+                            title=f"问题已转出{old.name_zh}：{issue.title}", body=body,
+                            department=old, issue=issue, payload=payload)
+    if issue.assignee_id:
+        notification_create(kind=NotificationKind.ROUTED, title=f"你负责的问题已转部门：{issue.title}", body=body,
+                            recipient=issue.assignee, issue=issue, payload=payload)
+
+
+def department_has_active_lead(department_id: int | None) -> bool:
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Role
+
+    if department_id is None:
+        return False
+    return get_user_model().objects.filter(department_id=department_id, role=Role.LEAD, is_active=True).exists()
 
 
 def issues_route_many(*, issue_ids: list[int]) -> int:
@@ -158,8 +199,10 @@ def issues_route_many(*, issue_ids: list[int]) -> int:
                     samples[ticket["issue_id"]].append(ticket)
         changed: list[Issue] = []
         activities: list[IssueActivity] = []
+        all_rules = rules
         for issue in issues:
             default = defaults.get(issue.category_id)
+            rules = [rule for rule in all_rules if rule.applies_to(issue)]
             if rules and samples[issue.pk]:
                 votes: Counter[int | None] = Counter()
                 best: dict[int | None, RoutingRule | None] = {}
@@ -286,10 +329,34 @@ def reroute_enqueue() -> None:
     transaction.on_commit(send)
 
 
-def routing_rule_save(*, rule: RoutingRule, actor=None, reroute: bool = True) -> RoutingRule:
-    """Save a rule (admins edit them) and re-route open issues by Celery afterwards."""
-    rule.updated_by = actor
+class RoutingConfirmationNeeded(ValidationError):
+    """Saving the rule would move issues someone is working, or into a department nobody leads."""
+
+
+def routing_rule_save(
+    *, rule: RoutingRule, actor=None, reroute: bool = True, confirm_moves: bool = False,
+) -> RoutingRule:
+    """Save a rule (admins edit them) and re-route open issues by Celery afterwards.
+
+    When the rule would move open issues that are in progress or assigned, or move issues to a
+    department without an active lead, it is saved only with ``confirm_moves=True``
+    (RoutingConfirmationNeeded otherwise): the editor shows those issues and asks.
+    """
     rule.full_clean()
+    if not confirm_moves:
+        moves = routing_rule_moves(rule=rule)
+        problems = []
+        taken = [move for move in moves if move["taken"]]
+        if taken:
+            problems.append(gettext("将移动 %(count)d 个正在处理或已指派的问题：%(ids)s") % {
+                "count": len(taken), "ids": ", ".join(f"#{move['issue'].pk}" for move in taken[:10])})
+        leadless = [move for move in moves if not move["target_has_lead"]]
+        if leadless:
+            problems.append(gettext("将把 %(count)d 个问题移到没有负责人的部门") % {"count": len(leadless)})
+        if problems:
+            raise RoutingConfirmationNeeded(
+                gettext("；").join(problems) + gettext("。请勾选“确认移动这些问题”后再保存。"), code="confirm_moves")
+    rule.updated_by = actor
     rule.save()
     if reroute:
         reroute_enqueue()
@@ -322,6 +389,41 @@ def routing_rule_queryset(rule: RoutingRule, *, days: int = 30) -> QuerySet[Tick
     return tickets
 
 
+def routing_rule_moves(*, rule: RoutingRule, limit: int = 500) -> list[dict[str, Any]]:
+    """Return the open issues saving ``rule`` (saved or not) would move to another department.
+
+    Each: {"issue", "from_id", "to_id", "taken" (in progress or assigned), "target_has_lead"}.
+    Only issues with a ticket the rule matches can move (rules only add or change matches), so
+    those are the ones re-decided, with the rule in place among the active ones.
+    """
+    rules = [r for r in active_rules() if r.pk != rule.pk or rule.pk is None]
+    if rule.is_active:
+        rules.append(rule)
+    rules.sort(key=lambda r: (r.order, r.pk or 10**12))
+    matched_issue_ids = routing_rule_queryset(rule, days=3650).exclude(issue__isnull=True).values("issue_id")
+    # An edited rule may also stop matching: its current issues are re-decided too.
+    candidates = Issue.objects.filter(
+        Q(pk__in=matched_issue_ids) | (Q(routing_rule_id=rule.pk) if rule.pk else Q(pk__in=[])),
+        status__in=OPEN_STATUSES,
+    ).exclude(department_source=DepartmentSource.MANUAL).select_related("department", "assignee").order_by("pk")
+    moves = []
+    leads: dict[int | None, bool] = {}
+    for issue in candidates[:limit]:
+        decision = issue_decide_route(issue, rules)
+        if decision.department_id == issue.department_id:
+            continue
+        if decision.department_id not in leads:
+            leads[decision.department_id] = department_has_active_lead(decision.department_id)
+        moves.append({
+            "issue": issue, "from_id": issue.department_id, "to_id": decision.department_id,
+            "taken": issue.status == "in_progress" or issue.assignee_id is not None,
+            "target_has_lead": leads[decision.department_id],
+        })
+    # Those someone is working first: they are what the admin must look at.
+    moves.sort(key=lambda move: (not move["taken"], move["issue"].pk))
+    return moves
+
+
 def routing_rule_preview(*, rule: RoutingRule, days: int = 30, limit: int = 20) -> dict[str, Any]:
     """Show what a rule would match among recent tickets: the count, a sample, and how many an earlier rule takes.
 
@@ -347,4 +449,5 @@ def routing_rule_preview(*, rule: RoutingRule, days: int = 30, limit: int = 20) 
         "shadowed": shadowed,
         "issues": matched.exclude(issue__isnull=True).values("issue_id").distinct().count(),
         "days": days,
+        "moves": routing_rule_moves(rule=rule),
     }

@@ -179,17 +179,40 @@ def issue_priority_set(*, issue: Issue, priority: str, actor=None, note: str = "
         if issue.priority == priority:
             return issue
         previous = issue.priority
-        start = issue.regressed_at if issue.status == S.REGRESSED and issue.regressed_at else issue.created_at
+        start = issue.regressed_at if issue.status == S.REGRESSED and issue.regressed_at else issue.sla_started_at
         issue.priority = priority
-        issue.acknowledge_due_at, issue.resolve_due_at = sla_due_times(priority=priority, start=start)
-        issue.save(update_fields=["priority", "acknowledge_due_at", "resolve_due_at", "updated_at"])
+        # A person's choice: the computed priority (services.priority) no longer overrides it.
+        issue.priority_manual = True
+        if start is not None:  # an issue still 观察中 has no SLA running yet
+            issue.acknowledge_due_at, issue.resolve_due_at = sla_due_times(priority=priority, start=start)
+        issue.save(update_fields=["priority", "priority_manual", "acknowledge_due_at", "resolve_due_at", "updated_at"])
         _log(issue, actor, ActivityVerb.PRIORITY, previous, priority, note)
     return issue
 
 
-def issue_department_set(*, issue: Issue, department: Department, actor=None, note: str = "") -> Issue:
-    """Hand an issue to another department by hand; routing will not move it back."""
+def issue_department_set(
+    *, issue: Issue, department: Department, actor=None, note: str = "", confirm_no_lead: bool = False,
+) -> Issue:
+    """Hand an issue to another department by hand; routing will not move it back.
+
+    A department without an active lead cannot act on the issue, so that move is refused
+    unless an admin confirms it (``confirm_no_lead``). Old and new department and the
+    assignee are told.
+    """
+    from django.utils.translation import get_language, gettext
+
+    from accounts.permissions import user_is_admin
+
+    from .routing import department_has_active_lead, issue_move_notify
+
     _check(actor, issue)
+    if department.pk != issue.department_id and not department_has_active_lead(department.pk):
+        if not confirm_no_lead:
+            raise IssueActionError({"department": gettext(
+                "%(department)s没有在职的负责人，转过去将无人处理；管理员可勾选确认后转交。"
+            ) % {"department": department.display_name(get_language() or "zh-hans")}})
+        if actor is not None and not user_is_admin(actor):
+            raise IssueActionError({"department": gettext("只有管理员可以把问题转给没有负责人的部门。")})
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
         previous = issue.department
@@ -200,15 +223,7 @@ def issue_department_set(*, issue: Issue, department: Department, actor=None, no
         issue.save(update_fields=["department", "department_source", "routing_rule", "routed_at", "updated_at"])
         _log(issue, actor, ActivityVerb.ROUTED, previous.code if previous else "", department.code, note, manual=True)
         if previous != department:
-            from .notifications import notification_create
-
-            notification_create(
-                kind=NotificationKind.ROUTED,
-                title=f"问题转入{department.name_zh}：{issue.title}",
-                body=f"问题 #{issue.pk} 由{previous.name_zh if previous else '未分配'}转给{department.name_zh}。{note}",
-                department=department,
-                issue=issue,
-            )
+            issue_move_notify(issue=issue, previous_department_id=previous.pk if previous else None, reason=note)
     return issue
 
 

@@ -157,7 +157,7 @@ class IssueActionView(LoginRequiredMixin, View):
 
     def do_department(self, issue, data):
         issue = services.issue_department_set(issue=issue, department=data["department"], actor=self.request.user,
-                                              note=data["note"])
+                                              note=data["note"], confirm_no_lead=data["confirm_no_lead"])
         return issue, _("已转交给%(department)s。") % {"department": data["department"].display_name(
             self.request.LANGUAGE_CODE)}
 

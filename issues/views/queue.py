@@ -40,8 +40,9 @@ class DepartmentQueueView(LoginRequiredMixin, View):
             department = next((d for d in departments if d.code == code), None)
             if department is None:
                 raise Http404
-        page = paginate(selectors.department_queue(department=department), page_number=request.GET.get("page"),
-                        per_page=QUEUE_PAGE_SIZE)
+        view = request.GET.get("view") if request.GET.get("view") in selectors.QUEUE_VIEWS else "queue"
+        page = paginate(selectors.department_queue(department=department, view=view),
+                        page_number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE)
         return render(request, self.template_name, {
             "departments": departments,
             "department": department,
@@ -51,6 +52,8 @@ class DepartmentQueueView(LoginRequiredMixin, View):
             "can_act": department_can_work(request.user, department.pk),
             "is_own_queue": department.pk == request.user.department_id,
             "bulk_form": BulkActionForm(),
+            "view": view,
+            "view_sizes": selectors.department_queue_sizes(department=department),
         })
 
 

@@ -12,7 +12,8 @@ from django.views import View
 
 from .. import services
 from ..forms import RoutingRuleForm
-from ..models import RoutingRule
+from ..models import Department, RoutingRule
+from ..services.routing import RoutingConfirmationNeeded
 from .common import AdminRequiredMixin
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,11 @@ class RoutingRuleFormView(AdminRequiredMixin, View):
     def get_rule(self, pk: int | None) -> RoutingRule | None:
         return get_object_or_404(RoutingRule, pk=pk) if pk is not None else None
 
-    def render_form(self, request, form, rule, preview=None):
+    def render_form(self, request, form, rule, preview=None, needs_confirmation=False):
         return render(request, self.template_name, {
             "form": form, "rule": rule, "preview": preview, "preview_days": PREVIEW_DAYS,
-            "match_policy": match_policy_points(),
+            "match_policy": match_policy_points(), "needs_confirmation": needs_confirmation,
+            "departments": {d.pk: d for d in Department.objects.all()} if preview else {},
         })
 
     def get(self, request, pk: int | None = None):
@@ -57,7 +59,13 @@ class RoutingRuleFormView(AdminRequiredMixin, View):
             preview = services.routing_rule_preview(rule=candidate, days=PREVIEW_DAYS)
             return self.render_form(request, form, rule, preview)  # nothing saved
         try:
-            services.routing_rule_save(rule=candidate, actor=request.user)
+            services.routing_rule_save(rule=candidate, actor=request.user,
+                                       confirm_moves=form.cleaned_data["confirm_moves"])
+        except RoutingConfirmationNeeded as error:
+            # Show which issues would move, and ask: nothing is saved until the admin ticks the box.
+            form.add_error(None, error)
+            preview = services.routing_rule_preview(rule=candidate, days=PREVIEW_DAYS)
+            return self.render_form(request, form, rule, preview, needs_confirmation=True)
         except ValidationError as error:
             form.add_error(None, error)
             return self.render_form(request, form, rule)

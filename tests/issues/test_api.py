@@ -99,5 +99,7 @@ def test_routing_rules_are_admin_only_and_preview_matches(issue, admin_user, war
     api = client_for(admin_user)
     preview = api.post("/api/routing-rules/preview/", {**rule, "keywords": "漏液"}, format="json").json()
     assert preview["count"] == 3
-    created = api.post("/api/routing-rules/", rule, format="json")
+    refused = api.post("/api/routing-rules/", rule, format="json")  # it would move an issue to 品控, which has no lead
+    assert refused.status_code == 400 and "confirm_moves" in refused.json()
+    created = api.post("/api/routing-rules/", {**rule, "confirm_moves": True}, format="json")
     assert created.status_code == 201 and RoutingRule.objects.get().department.code == "quality"

@@ -141,8 +141,9 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, logistics_issue):
 
 def test_a_lead_lands_on_their_own_queue_with_spiking_issues_first(client, lead, logistics_issue):
     quiet, busy = make_issues(2)[0:2]
-    Issue.objects.filter(pk=quiet.pk).update(is_spiking=True, count_7d=1)
-    Issue.objects.filter(pk=busy.pk).update(is_spiking=False, is_overdue=False, count_7d=500)
+    # Both at the 高频 threshold (3 tickets), so both are in the default queue.
+    Issue.objects.filter(pk=quiet.pk).update(is_spiking=True, count_7d=1, ticket_count=3)
+    Issue.objects.filter(pk=busy.pk).update(is_spiking=False, is_overdue=False, count_7d=500, ticket_count=500)
     make_issues(1, department_code="warehouse")
 
     response = user_client(client, lead).get(reverse("department-queue"))
@@ -220,6 +221,7 @@ def test_a_lead_cannot_smuggle_another_departments_issue_into_their_bulk_action(
 
 def test_a_lead_cannot_change_another_departments_issue(client, lead, warehouse_issue):
     user_client(client, lead)
+    priority_before = warehouse_issue.priority
     detail = client.get(reverse("issue-detail", args=[warehouse_issue.pk]))
     assert detail.context["can_change"] is False
     assert 'id="resolve-form"' not in detail.content.decode()
@@ -232,7 +234,7 @@ def test_a_lead_cannot_change_another_departments_issue(client, lead, warehouse_
         response = client.post(reverse("issue-action", args=[warehouse_issue.pk, action]), data)
         assert response.status_code == 403, action
     warehouse_issue.refresh_from_db()
-    assert (warehouse_issue.status, warehouse_issue.assignee, warehouse_issue.priority) == (IssueStatus.NEW, None, "P3")
+    assert (warehouse_issue.status, warehouse_issue.assignee, warehouse_issue.priority) == (IssueStatus.NEW, None, priority_before)
     assert not IssueActivity.objects.filter(issue=warehouse_issue, actor=lead).exists()
 
 
@@ -486,7 +488,7 @@ def test_an_admin_creates_edits_and_deletes_a_rule(client, admin_user, logistics
     user_client(client, admin_user)
     response = client.post(reverse("routing-rule-create"), {
         "name": "水果走仓储", "order": 10, "category": category("logistics_delay").pk, "product_category": "水果",
-        "department": department("warehouse").pk, "is_active": "on",
+        "department": department("warehouse").pk, "is_active": "on", "confirm_moves": "on",
     }, follow=True)
     rule = RoutingRule.objects.get()
     assert (rule.department.code, rule.updated_by) == ("warehouse", admin_user)

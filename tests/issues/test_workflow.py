@@ -158,8 +158,11 @@ def test_sla_overdue_is_flagged_once_and_the_lead_notified_once(settings, issue,
 def test_priority_change_recomputes_sla_deadlines(settings, issue, warehouse_lead):
     settings.ISSUE_SLA_HOURS = {"P1": {"acknowledge": 4, "resolve": 72}, "P3": {"acknowledge": 24, "resolve": 240}}
     issue = issue_priority_set(issue=issue, priority="P1", actor=warehouse_lead)
-    assert issue.acknowledge_due_at == issue.created_at + timedelta(hours=4)
-    assert issue.resolve_due_at == issue.created_at + timedelta(hours=72)
+    # From when the SLA started (the issue reached the 高频 threshold), not from its first ticket.
+    assert issue.sla_started_at is not None
+    assert issue.acknowledge_due_at == issue.sla_started_at + timedelta(hours=4)
+    assert issue.resolve_due_at == issue.sla_started_at + timedelta(hours=72)
+    assert issue.priority_manual is True
 
 
 def test_bulk_transition_reports_refusals(issue, tshirt, warehouse_lead):
