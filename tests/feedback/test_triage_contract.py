@@ -23,7 +23,7 @@ from feedback.classification import (
     tickets_triage,
 )
 from feedback.classifiers import Prediction
-from feedback.models import CategoryLabel, Ticket, TriageStatus
+from feedback.models import Category, CategoryLabel, Ticket, TriageStatus
 from issues.models import Issue
 from tests.factories import ProductFactory, TicketFactory, UserFactory, category
 
@@ -100,6 +100,20 @@ def test_every_field_an_agent_sees_is_written_on_both_paths(model, classify, pre
     assert ticket.classified_at == NOW
     # Applied tickets are grouped at once; tickets for review wait for an agent.
     assert (ticket.issue_id is not None) is applied
+
+
+@PATHS
+def test_a_label_that_is_no_longer_an_active_category_goes_to_review_on_both_paths(model, classify):
+    Category.objects.filter(code="price").update(is_active=False)
+    model.prediction = Prediction(label="price", confidence=0.99, top=[("price", 0.99)], terms=[])
+    ticket = TicketFactory(text="太贵了")
+
+    classify([ticket.pk])
+
+    ticket.refresh_from_db()
+    assert ticket.triage_status == TriageStatus.NEEDS_REVIEW
+    assert ticket.predicted_category is None and ticket.category is None
+    assert ticket.prediction_confidence == 0.99 and ticket.model_version == "fixed-7"
 
 
 @PATHS
@@ -206,7 +220,7 @@ def test_a_triage_batch_reports_each_ticket_once_and_an_empty_batch_does_nothing
     assert len(model.asked) == 1
 
 
-@pytest.mark.parametrize("route_inline", [True, False])
+@pytest.mark.parametrize("route_inline", [True, False, None], ids=["inline", "by-task", "default-by-task"])
 def test_a_triage_batch_routes_new_issues_in_process_only_when_asked(model, monkeypatch, route_inline,
                                                                       django_capture_on_commit_callbacks):
     from issues.tasks import route_issue
@@ -215,9 +229,11 @@ def test_a_triage_batch_routes_new_issues_in_process_only_when_asked(model, monk
     monkeypatch.setattr(route_issue, "apply_async", lambda args=(), **kwargs: queued.append(list(args)))
     ticket = TicketFactory(text="瓶子裂开漏液")
 
+    options = {} if route_inline is None else {"route_inline": route_inline}
     with django_capture_on_commit_callbacks(execute=True):
-        tickets_triage(ticket_ids=[ticket.pk], route_inline=route_inline)
+        tickets_triage(ticket_ids=[ticket.pk], **options)
 
+    # The Celery task calls without the option: its new issues are routed by their own task.
     issue = Issue.objects.get()
-    assert (issue.routed_at is not None) is route_inline
+    assert (issue.routed_at is not None) is bool(route_inline)
     assert queued == ([] if route_inline else [[issue.pk]])

@@ -1,0 +1,46 @@
+"""Grouping's counts, seen range and windows as a lead reads them on an issue.
+
+Written against the mutants mutmut left alive in issues/services/grouping.py
+(bin/mutation): each test names the number on the issue page it protects.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feedback.models import Ticket
+from issues.models import Issue, IssueDaily
+from issues.services import issues_counts_refresh, tickets_attach
+from tests.factories import TicketFactory
+
+from .conftest import category
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def ticket(shampoo, *, age: timedelta, code: str = "damaged") -> Ticket:
+    return TicketFactory(
+        text="瓶子漏液", product=shampoo, sku_raw=shampoo.sku, category=category(code), received_at=NOW - age
+    )
+
+
+def windows(issue: Issue) -> tuple[int, int, int, int, int]:
+    issue.refresh_from_db()
+    return issue.count_24h, issue.count_7d, issue.count_prev_7d, issue.count_30d, issue.growth_7d
+
+
+def test_the_nightly_recount_empties_the_windows_of_an_issue_whose_only_ticket_aged_out(shampoo):
+    only = ticket(shampoo, age=timedelta(hours=1))
+    tickets_attach(ticket_ids=[only.pk], now=NOW)
+    issue = Issue.objects.get()
+    assert windows(issue) == (1, 1, 0, 1, 1)
+
+    later = NOW + timedelta(days=45)
+    assert issues_counts_refresh(now=later) == 1
+    assert windows(issue) == (0, 0, 0, 0, 0)
+    assert issue.ticket_count == 1 and issue.counts_refreshed_at == later
+    assert issues_counts_refresh(now=later) == 0  # nothing left to change
