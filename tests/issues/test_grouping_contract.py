@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from feedback.models import Ticket
-from issues.models import Issue, IssueDaily
-from issues.services import issues_counts_refresh, tickets_attach
+from issues.models import Issue
+from issues.services import issue_recount, issues_counts_refresh, tickets_attach
 from tests.factories import TicketFactory
 
 from .conftest import category
+from .test_rule_boundaries import EDGES
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +46,18 @@ def test_the_nightly_recount_empties_the_windows_of_an_issue_whose_only_ticket_a
     assert windows(issue) == (0, 0, 0, 0, 0)
     assert issue.ticket_count == 1 and issue.counts_refreshed_at == later
     assert issues_counts_refresh(now=later) == 0  # nothing left to change
+
+
+@pytest.mark.parametrize(("age", "expected"), EDGES, ids=[str(age) for age, _ in EDGES])
+def test_recounting_one_issue_puts_a_ticket_on_a_window_edge_where_attach_did(shampoo, age, expected):
+    edge = ticket(shampoo, age=age)
+    tickets_attach(ticket_ids=[edge.pk], now=NOW)
+    issue = Issue.objects.get()
+    Issue.objects.filter(pk=issue.pk).update(count_24h=9, count_7d=9, count_prev_7d=9, count_30d=9, growth_7d=9)
+
+    with time_machine.travel(NOW, tick=False):
+        issue_recount(issue_id=issue.pk)
+
+    count_24h, count_7d, count_prev_7d, count_30d = expected
+    assert windows(issue) == (count_24h, count_7d, count_prev_7d, count_30d, count_7d - count_prev_7d)
+    assert issue.ticket_count == 1 and issue.first_seen_at == issue.last_seen_at == edge.received_at
