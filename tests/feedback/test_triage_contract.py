@@ -237,3 +237,15 @@ def test_a_triage_batch_routes_new_issues_in_process_only_when_asked(model, monk
     issue = Issue.objects.get()
     assert (issue.routed_at is not None) is bool(route_inline)
     assert queued == ([] if route_inline else [[issue.pk]])
+
+
+@pytest.mark.parametrize("how_many", [1, 2, 3])
+def test_an_agent_can_confirm_any_number_of_tickets_at_once(model, how_many):
+    agent = UserFactory()
+    tickets = TicketFactory.create_batch(how_many, text="瓶子裂开漏液")
+
+    confirmed = tickets_confirm_categories(confirmations={t.pk: category("price") for t in tickets}, user=agent)
+
+    assert confirmed == how_many
+    assert Ticket.objects.filter(triage_status=TriageStatus.CONFIRMED, category__code="price").count() == how_many
+    assert CategoryLabel.objects.filter(labelled_by=agent).count() == how_many
