@@ -61,3 +61,32 @@ def test_recounting_one_issue_puts_a_ticket_on_a_window_edge_where_attach_did(sh
     count_24h, count_7d, count_prev_7d, count_30d = expected
     assert windows(issue) == (count_24h, count_7d, count_prev_7d, count_30d, count_7d - count_prev_7d)
     assert issue.ticket_count == 1 and issue.first_seen_at == issue.last_seen_at == edge.received_at
+
+
+def test_a_batch_adds_every_ticket_to_each_window_and_keeps_the_earliest_and_latest_seen(shampoo):
+    # Created newest first, so the batch (in id order) meets the tickets out of time order.
+    ages = [timedelta(hours=2), timedelta(hours=1), timedelta(days=3), timedelta(days=2), timedelta(days=10),
+            timedelta(days=9), timedelta(days=20)]
+    tickets = [ticket(shampoo, age=age) for age in ages]
+
+    tickets_attach(ticket_ids=[t.pk for t in tickets], now=NOW)
+
+    issue = Issue.objects.get()
+    assert windows(issue) == (2, 4, 2, 7, 2)
+    assert issue.ticket_count == 7
+    assert issue.first_seen_at == NOW - timedelta(days=20)
+    assert issue.last_seen_at == NOW - timedelta(hours=1)
+
+
+def test_moving_several_tickets_takes_each_one_out_of_every_window(shampoo):
+    tickets = [ticket(shampoo, age=age) for age in (timedelta(hours=1), timedelta(hours=2), timedelta(days=8),
+                                                    timedelta(days=9))]
+    tickets_attach(ticket_ids=[t.pk for t in tickets], now=NOW)
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets[:3]]).update(category=category("quality_defect"))
+
+    tickets_attach(ticket_ids=[t.pk for t in tickets], now=NOW)
+
+    damaged = Issue.objects.get(category__code="damaged")
+    quality = Issue.objects.get(category__code="quality_defect")
+    assert windows(damaged) == (0, 0, 1, 1, -1) and damaged.ticket_count == 1
+    assert windows(quality) == (2, 2, 1, 3, 1) and quality.ticket_count == 3
