@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from feedback.models import Ticket
-from issues.models import Issue
+from issues.models import Issue, IssueDaily
 from issues.services import issue_recount, issues_counts_refresh, tickets_attach
 from tests.factories import TicketFactory
 
@@ -84,9 +84,24 @@ def test_moving_several_tickets_takes_each_one_out_of_every_window(shampoo):
     tickets_attach(ticket_ids=[t.pk for t in tickets], now=NOW)
     Ticket.objects.filter(pk__in=[t.pk for t in tickets[:3]]).update(category=category("quality_defect"))
 
-    tickets_attach(ticket_ids=[t.pk for t in tickets], now=NOW)
+    result = tickets_attach(ticket_ids=[t.pk for t in tickets], now=NOW)
 
+    assert (result.attached, result.moved, result.detached, result.unchanged) == (3, 3, 0, 1)
     damaged = Issue.objects.get(category__code="damaged")
     quality = Issue.objects.get(category__code="quality_defect")
     assert windows(damaged) == (0, 0, 1, 1, -1) and damaged.ticket_count == 1
     assert windows(quality) == (2, 2, 1, 3, 1) and quality.ticket_count == 3
+
+
+def test_moving_one_of_two_tickets_of_a_day_leaves_the_other_in_that_days_count(shampoo):
+    same_day = [ticket(shampoo, age=timedelta(hours=1)), ticket(shampoo, age=timedelta(hours=2))]
+    tickets_attach(ticket_ids=[t.pk for t in same_day], now=NOW)
+    issue = Issue.objects.get()
+    Ticket.objects.filter(pk=same_day[0].pk).update(category=None)
+
+    result = tickets_attach(ticket_ids=[same_day[0].pk], now=NOW)
+
+    assert (result.attached, result.moved, result.detached) == (0, 0, 1)
+    assert list(IssueDaily.objects.filter(issue=issue).values_list("count", flat=True)) == [1]
+    issue.refresh_from_db()
+    assert issue.ticket_count == 1 and windows(issue)[:4] == (1, 1, 0, 1)
