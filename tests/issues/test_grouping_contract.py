@@ -64,9 +64,9 @@ def test_recounting_one_issue_puts_a_ticket_on_a_window_edge_where_attach_did(sh
 
 
 def test_a_batch_adds_every_ticket_to_each_window_and_keeps_the_earliest_and_latest_seen(shampoo):
-    # Created newest first, so the batch (in id order) meets the tickets out of time order.
-    ages = [timedelta(hours=2), timedelta(hours=1), timedelta(days=3), timedelta(days=2), timedelta(days=10),
-            timedelta(days=9), timedelta(days=20)]
+    # The batch (in id order) meets the tickets out of time order: neither the first nor the last is an extreme.
+    ages = [timedelta(hours=2), timedelta(hours=1), timedelta(days=3), timedelta(days=20), timedelta(days=10),
+            timedelta(days=9), timedelta(days=2)]
     tickets = [ticket(shampoo, age=age) for age in ages]
 
     tickets_attach(ticket_ids=[t.pk for t in tickets], now=NOW)
