@@ -5,6 +5,7 @@ the store get their own copy of it.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -21,8 +22,15 @@ def seed_model() -> TriageModel:
 
 @pytest.fixture(scope="session")
 def seed_store_template(tmp_path_factory) -> Path:
-    """A store holding one active seed version, trained through the real training path."""
-    root = tmp_path_factory.mktemp("seed-store")
+    """A store holding one active seed version, trained through the real training path.
+
+    ``TEST_SEED_STORE=dir`` (mutation runs only, see bin/mutation) trains it once into
+    that directory and reuses it in later sessions; tests only ever get copies of it.
+    """
+    cached = os.environ.get("TEST_SEED_STORE")
+    if cached and ModelStore(Path(cached)).active_version() is not None:
+        return Path(cached)
+    root = Path(cached) if cached else tmp_path_factory.mktemp("seed-store")
     train_version(ModelStore(root), load_seed(), note="test fixture")
     return root
 

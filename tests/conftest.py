@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from accounts.models import Role
@@ -10,6 +12,21 @@ def _clock_from_environment():
     """``TEST_NOW=...`` runs the whole suite on another day (see tests/clock.py)."""
     with travel_from_environment():
         yield
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """``TEST_SQLITE_FILE=path`` keeps the SQLite test database in a file that ``--reuse-db`` keeps.
+
+    Only for mutation runs (bin/mutation): mutmut starts a fresh pytest session per
+    mutant, and migrating an in-memory database each time cost most of the run.
+    """
+    path = os.environ.get("TEST_SQLITE_FILE")
+    if path:
+        from django.conf import settings
+
+        assert settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"), "TEST_SQLITE_FILE needs SQLite"
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = path
 
 
 @pytest.fixture(autouse=True)
