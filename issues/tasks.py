@@ -30,7 +30,7 @@ def reroute_open_issues(self, after_id: int = 0, generation: int | None = None) 
     Coalesced (issues.services.routing): the first chunk starts a pass only if one is pending, and
     a later chunk stops if a newer pass has started. Belongs on the ``bulk`` queue.
     """
-    from .services.routing import issues_reroute_open, reroute_pass_current, reroute_pass_start
+    from .services.routing import issues_open_reroute, reroute_pass_current, reroute_pass_start
 
     if generation is None:
         generation = reroute_pass_start()
@@ -38,7 +38,7 @@ def reroute_open_issues(self, after_id: int = 0, generation: int | None = None) 
             return 0
     elif not reroute_pass_current(generation=generation):
         return 0
-    changed, cursor = issues_reroute_open(after_id=after_id)
+    changed, cursor = issues_open_reroute(after_id=after_id)
     if cursor is not None:
         reroute_open_issues.delay(cursor, generation)
     return changed
@@ -47,11 +47,11 @@ def reroute_open_issues(self, after_id: int = 0, generation: int | None = None) 
 @shared_task(name="issues.refresh_counts", acks_late=True, soft_time_limit=240, time_limit=300)
 def refresh_counts() -> int:
     """Recompute 24h/7d/30d counts, then flag spikes and regressions on the fresh numbers."""
-    from .services import issues_check_all_regressions, issues_counts_refresh, issues_detect_spikes, issues_prioritize
+    from .services import issues_regressions_check, issues_counts_refresh, issues_spikes_detect, issues_prioritize
 
     changed = issues_counts_refresh()
-    issues_detect_spikes()
-    issues_check_all_regressions()
+    issues_spikes_detect()
+    issues_regressions_check()
     # Every open issue: dormancy and age move with the clock even when no count changed.
     issues_prioritize()
     return changed
@@ -60,18 +60,18 @@ def refresh_counts() -> int:
 @shared_task(name="issues.flag_overdue", acks_late=True, soft_time_limit=120, time_limit=180)
 def flag_overdue() -> int:
     """Flag issues past their SLA and notify their leads."""
-    from .services import issues_flag_overdue
+    from .services import issues_overdue_flag
 
-    flagged, _ = issues_flag_overdue()
+    flagged, _ = issues_overdue_flag()
     return len(flagged)
 
 
 @shared_task(name="issues.refresh_keywords", acks_late=True, soft_time_limit=540, time_limit=600)
 def refresh_keywords(limit: int = 500) -> int:
     """Recompute keywords and representative tickets of changed issues; continue while work is left."""
-    from .services import issues_refresh_keywords
+    from .services import issues_keywords_refresh
 
-    done = issues_refresh_keywords(limit=limit)
+    done = issues_keywords_refresh(limit=limit)
     if done == limit:
         refresh_keywords.delay(limit)
     return done

@@ -46,11 +46,11 @@ def complete_measurements() -> int:
 @shared_task(name="impact.nightly", acks_late=True, soft_time_limit=1800, time_limit=1900)
 def nightly() -> None:
     """Recompute every metric, complete due measurements, flag regressions and return spikes."""
-    from .services import impacts_check_regression, impacts_sync, metrics_recompute, return_spikes_detect
+    from .services import impacts_regression_check, impacts_sync, metrics_recompute, return_spikes_detect
 
     metrics_recompute()
     impacts_sync()
-    impacts_check_regression()
+    impacts_regression_check()
     return_spikes_detect()
 
 

@@ -11,13 +11,13 @@ from .grouping import (
 )
 from .insights import (
     candidates_refresh,
-    issues_refresh_keywords,
+    issues_keywords_refresh,
     subtheme_dismiss,
     subtheme_merge,
     subtheme_promote,
     subthemes_refresh,
 )
-from .monitoring import issues_check_all_regressions, issues_detect_spikes, issues_flag_overdue
+from .monitoring import issues_regressions_check, issues_spikes_detect, issues_overdue_flag
 from .priority import PrioritySignals, issues_prioritize, priority_compute
 from .notifications import (
     DeliveryError,
@@ -29,7 +29,7 @@ from .notifications import (
 )
 from .routing import (
     issue_route,
-    issues_reroute_open,
+    issues_open_reroute,
     routing_rule_delete,
     routing_rule_matches,
     routing_rule_preview,
@@ -45,7 +45,7 @@ from .workflow import (
     issue_transition,
     issues_bulk_assign,
     issues_bulk_transition,
-    issues_check_regression,
+    issues_regression_check,
 )
 
 __all__ = [
@@ -66,17 +66,17 @@ __all__ = [
     "issue_transition",
     "issues_bulk_assign",
     "issues_bulk_transition",
-    "issues_check_all_regressions",
-    "issues_check_regression",
+    "issues_regressions_check",
+    "issues_regression_check",
     "issues_counts_refresh",
-    "issues_detect_spikes",
+    "issues_spikes_detect",
     "issues_prioritize",
     "priority_compute",
     "PrioritySignals",
-    "issues_flag_overdue",
+    "issues_overdue_flag",
     "issues_reconcile",
-    "issues_refresh_keywords",
-    "issues_reroute_open",
+    "issues_keywords_refresh",
+    "issues_open_reroute",
     "notification_create",
     "notifications_for_user",
     "notifications_mark_read",

@@ -164,11 +164,11 @@ def tickets_attach(*, ticket_ids: list[int], now: datetime | None = None) -> Att
 
         gained = sorted({target for _, target in moves if target})
         if gained:
-            from .workflow import issues_check_regression
+            from .workflow import issues_regression_check
 
             done = list(Issue.objects.filter(in_values("pk", gained), status__in=DONE_STATUSES).values_list("id", flat=True))
             if done:
-                issues_check_regression(issue_ids=done, now=now)
+                issues_regression_check(issue_ids=done, now=now)
 
         if result.created_issue_ids:
             _route_new_issues(result.created_issue_ids)

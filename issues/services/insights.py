@@ -29,7 +29,7 @@ def _label_terms(terms: list[str]) -> list[str]:
     return longer or terms
 
 
-def issues_refresh_keywords(*, limit: int = 500, issue_ids: list[int] | None = None) -> int:
+def issues_keywords_refresh(*, limit: int = 500, issue_ids: list[int] | None = None) -> int:
     """Recompute keywords and representative tickets of issues with new tickets; return issues done.
 
     Keywords are the top terms of the mean TF-IDF vector of an issue's recent

@@ -24,7 +24,7 @@ from ..selectors import spiking_issue_ids
 logger = logging.getLogger(__name__)
 
 
-def issues_detect_spikes(*, now: datetime | None = None) -> tuple[list[int], list[int]]:
+def issues_spikes_detect(*, now: datetime | None = None) -> tuple[list[int], list[int]]:
     """Flag issues whose daily count jumped above their own baseline; return (started, ended).
 
     A spike holds while today or yesterday meets the threshold (so it does not
@@ -81,7 +81,7 @@ def overdue_condition(now: datetime) -> Q:
     )
 
 
-def issues_flag_overdue(*, now: datetime | None = None) -> tuple[list[int], int]:
+def issues_overdue_flag(*, now: datetime | None = None) -> tuple[list[int], int]:
     """Flag issues past their SLA and notify each department's leads once; return (newly overdue, cleared)."""
     from .notifications import notification_create
 
@@ -126,14 +126,14 @@ def issues_flag_overdue(*, now: datetime | None = None) -> tuple[list[int], int]
     return flagged, cleared
 
 
-def issues_check_all_regressions(*, now: datetime | None = None) -> list[int]:
+def issues_regressions_check(*, now: datetime | None = None) -> list[int]:
     """Check every resolved issue that received tickets after its resolution."""
     from django.db.models import F
 
-    from .workflow import issues_check_regression
+    from .workflow import issues_regression_check
 
     ids = list(
         Issue.objects.filter(status__in=DONE_STATUSES, resolved_at__isnull=False, last_seen_at__gt=F("resolved_at"))
         .values_list("pk", flat=True)
     )
-    return issues_check_regression(issue_ids=ids, now=now) if ids else []
+    return issues_regression_check(issue_ids=ids, now=now) if ids else []

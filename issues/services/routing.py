@@ -62,7 +62,7 @@ class RouteDecision:
     votes: dict[int | None, int]
 
 
-def issue_decide_route(issue: Issue, rules: list[RoutingRule] | None = None) -> RouteDecision:
+def issue_route_decide(issue: Issue, rules: list[RoutingRule] | None = None) -> RouteDecision:
     """Decide an issue's department: the one most of its recent tickets route to."""
     rules = [rule for rule in (active_rules() if rules is None else rules) if rule.applies_to(issue)]
     default_department_id = (
@@ -110,7 +110,7 @@ def issue_route(*, issue_id: int, rules: list[RoutingRule] | None = None) -> boo
         issue = Issue.objects.select_for_update().filter(pk=issue_id).first()
         if issue is None or issue.department_source == DepartmentSource.MANUAL or issue.status == "merged":
             return False
-        decision = issue_decide_route(issue, rules)
+        decision = issue_route_decide(issue, rules)
         source = DepartmentSource.RULE if decision.rule else DepartmentSource.DEFAULT
         changed = decision.department_id != issue.department_id
         previous_department_id = issue.department_id
@@ -214,7 +214,7 @@ def issues_route_many(*, issue_ids: list[int]) -> int:
                 winner = min(votes, key=lambda d: (-votes[d], best[d].order if best[d] else 10**9))
                 decision = RouteDecision(winner, best[winner], dict(votes))
             elif rules:
-                decision = issue_decide_route(issue, rules)
+                decision = issue_route_decide(issue, rules)
             else:
                 decision = RouteDecision(default, None, {})
             previous = issue.department_id
@@ -300,7 +300,7 @@ def reroute_send() -> bool:
     return True
 
 
-def issues_reroute_open(*, chunk: int = 500, after_id: int = 0) -> tuple[int, int | None]:
+def issues_open_reroute(*, chunk: int = 500, after_id: int = 0) -> tuple[int, int | None]:
     """Re-route a chunk of open issues after a rule change; return (changed, cursor for the next chunk or None)."""
     rules = active_rules()
     ids = list(
@@ -409,7 +409,7 @@ def routing_rule_moves(*, rule: RoutingRule, limit: int = 500) -> list[dict[str,
     moves = []
     leads: dict[int | None, bool] = {}
     for issue in candidates[:limit]:
-        decision = issue_decide_route(issue, rules)
+        decision = issue_route_decide(issue, rules)
         if decision.department_id == issue.department_id:
             continue
         if decision.department_id not in leads:

@@ -270,7 +270,7 @@ def issue_merge(*, issue: Issue, into: Issue, actor=None, note: str = "") -> Iss
     return into
 
 
-def issues_check_regression(*, issue_ids: list[int], now: datetime | None = None) -> list[int]:
+def issues_regression_check(*, issue_ids: list[int], now: datetime | None = None) -> list[int]:
     """Reopen resolved/closed issues whose tickets came back at their former rate; return those reopened.
 
     Regressed when the tickets received after resolution within the last 7 days

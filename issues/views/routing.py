@@ -110,9 +110,9 @@ class RoutingRerouteView(AdminRequiredMixin, View):
 
 def reroute_inline() -> int:
     """Re-route all open issues chunk by chunk in this process; return how many changed department."""
-    changed, cursor = services.issues_reroute_open()
+    changed, cursor = services.issues_open_reroute()
     while cursor is not None:
-        more, cursor = services.issues_reroute_open(after_id=cursor)
+        more, cursor = services.issues_open_reroute(after_id=cursor)
         changed += more
     return changed
 

@@ -33,7 +33,7 @@ def _no_issue_tasks(monkeypatch):
 @pytest.fixture
 def lead_queue(db) -> dict[str, Issue]:
     """The logistics queue: a steady big issue, a spike, a dormant issue and a single-ticket one."""
-    from issues.services import issues_detect_spikes, issues_prioritize
+    from issues.services import issues_spikes_detect, issues_prioritize
 
     products = {name: ProductFactory(sku=sku, name=name, product_category=kind) for name, sku, kind in [
         ("纯棉T恤", "CL-2001", "服饰"), ("赣南脐橙 5斤装", "FR-1001", "水果"), ("羽绒服", "CL-3001", "冬装"),
@@ -45,7 +45,7 @@ def lead_queue(db) -> dict[str, Issue]:
                  per_day={0: 9, **{d: 1 for d in range(1, 8)}}, text="橙子五天还没到")
     file_tickets(product=products["羽绒服"], code="logistics_delay", per_day={40: 4}, text="羽绒服物流慢")
     file_tickets(product=products["保温杯"], code="logistics_delay", per_day={0: 1}, text="保温杯还没发货")
-    issues_detect_spikes()
+    issues_spikes_detect()
     issues_prioritize()
     return {kind: Issue.objects.get(category__code="logistics_delay", scope_key=kind)
             for kind in ("服饰", "水果", "冬装", "家居")}

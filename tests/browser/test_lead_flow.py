@@ -65,7 +65,7 @@ def file_tickets(*, product, code: str, per_day: dict[int, int], text: str) -> N
 
 @pytest.fixture
 def spiking_logistics_issue(db) -> Issue:
-    from issues.services import issues_detect_spikes
+    from issues.services import issues_spikes_detect
 
     oranges = ProductFactory(sku="FR-1001", name="赣南脐橙 5斤装", product_category="水果")
     shirts = ProductFactory(sku="CL-2001", name="纯棉T恤", product_category="服饰")
@@ -74,7 +74,7 @@ def spiking_logistics_issue(db) -> Issue:
     # One ticket a day, then nine today: a spike.
     file_tickets(product=oranges, code="logistics_delay", per_day={0: 9, **{d: 1 for d in range(1, 8)}},
                  text="橙子五天还没到，物流太慢了，联系 13812345678")
-    started, _ = issues_detect_spikes()
+    started, _ = issues_spikes_detect()
     issue = Issue.objects.get(category__code="logistics_delay", scope_key="水果")
     assert started == [issue.pk] and issue.department.code == "logistics"
     return issue

@@ -67,7 +67,7 @@ def test_a_save_after_the_pass_started_queues_exactly_one_more(logistics_lead, s
 def test_a_duplicate_message_does_nothing(sent_tasks, django_capture_on_commit_callbacks, monkeypatch):
     _save_rules(1, django_capture_on_commit_callbacks)
     passes = []
-    monkeypatch.setattr("issues.services.routing.issues_reroute_open",
+    monkeypatch.setattr("issues.services.routing.issues_open_reroute",
                         lambda **kwargs: passes.append(kwargs) or (0, None))
 
     tasks.reroute_open_issues(0)
@@ -78,7 +78,7 @@ def test_a_duplicate_message_does_nothing(sent_tasks, django_capture_on_commit_c
 
 def test_an_older_pass_stops_when_a_newer_one_starts(sent_tasks, django_capture_on_commit_callbacks, monkeypatch):
     walked = []
-    monkeypatch.setattr("issues.services.routing.issues_reroute_open",
+    monkeypatch.setattr("issues.services.routing.issues_open_reroute",
                         lambda *, after_id=0, chunk=500: walked.append(after_id) or (0, after_id + 500))
     _save_rules(1, django_capture_on_commit_callbacks)
     tasks.reroute_open_issues(0)  # generation 1 walks its first chunk

@@ -5,7 +5,7 @@ import pytest
 
 from issues.impact import tasks
 from issues.impact.models import ImpactStatus, IssueImpact, Outcome
-from issues.impact.services import impact_measure, impact_windows, impacts_check_regression, metrics_recompute
+from issues.impact.services import impact_measure, impact_windows, impacts_regression_check, metrics_recompute
 
 from .helpers import issue_for, product, resolve, sales, tickets
 
@@ -152,11 +152,11 @@ def test_rate_climbing_back_above_the_baseline_flags_regression():
     metrics_recompute()
     impact = impact_measure(issue_id=issue.pk, today=ACTION + timedelta(days=20))
     assert impact.return_outcome == Outcome.IMPROVED
-    assert impacts_check_regression(today=ACTION + timedelta(days=20)) == []  # no full window after yet
+    assert impacts_regression_check(today=ACTION + timedelta(days=20)) == []  # no full window after yet
 
-    flagged = impacts_check_regression(today=ACTION + timedelta(days=29))
+    flagged = impacts_regression_check(today=ACTION + timedelta(days=29))
     impact.refresh_from_db()
     assert flagged == [impact.pk]
     assert impact.regressed
     assert "退货率回升到 12.0%，高于措施前的 10.0%" in impact.regression_note
-    assert impacts_check_regression(today=ACTION + timedelta(days=29)) == []  # flagged once
+    assert impacts_regression_check(today=ACTION + timedelta(days=29)) == []  # flagged once

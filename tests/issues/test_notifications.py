@@ -13,7 +13,7 @@ from issues.models import (
     Notification,
     NotificationKind,
 )
-from issues.services import DeliveryError, delivery_send, issues_detect_spikes, notification_create
+from issues.services import DeliveryError, delivery_send, issues_spikes_detect, notification_create
 from tests.issues.conftest import department, make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -130,19 +130,19 @@ def spike_issue(shampoo, today_count: int, daily_before: int) -> Issue:
 ])
 def test_a_spike_is_a_jump_over_the_issues_own_baseline(shampoo, today_count, daily_before, spiking):
     issue = spike_issue(shampoo, today_count, daily_before)
-    started, _ = issues_detect_spikes()
+    started, _ = issues_spikes_detect()
     issue.refresh_from_db()
     assert issue.is_spiking is spiking and (started == [issue.pk]) is spiking
 
 
 def test_a_spike_notifies_the_department_once_and_ends_when_the_jump_is_over(shampoo, warehouse_lead):
     issue = spike_issue(shampoo, 8, 1)
-    issues_detect_spikes()
-    issues_detect_spikes()
+    issues_spikes_detect()
+    issues_spikes_detect()
     assert Notification.objects.filter(kind=NotificationKind.SPIKE, issue=issue).count() == 1
     assert issue.activities.filter(verb=ActivityVerb.SPIKING).count() == 1
     # Two days later neither "today" nor "yesterday" meets the threshold.
-    issues_detect_spikes(now=timezone.now() + timedelta(days=2))
+    issues_spikes_detect(now=timezone.now() + timedelta(days=2))
     issue.refresh_from_db()
     assert not issue.is_spiking
 
@@ -151,6 +151,6 @@ def test_spike_thresholds_are_tunable(settings, shampoo):
     settings.ISSUE_SPIKE_MIN_TICKETS = 3
     settings.ISSUE_SPIKE_RATIO = 2
     issue = spike_issue(shampoo, 3, 1)
-    issues_detect_spikes()
+    issues_spikes_detect()
     issue.refresh_from_db()
     assert issue.is_spiking

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from issues.models import Issue, IssueStatus
 from issues.selectors import department_queue, department_queue_sizes
-from issues.services import PrioritySignals, issue_priority_set, issues_detect_spikes, issues_prioritize, priority_compute
+from issues.services import PrioritySignals, issue_priority_set, issues_spikes_detect, issues_prioritize, priority_compute
 from tests.issues.conftest import department, make_ticket
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -124,7 +124,7 @@ def test_a_spike_raises_priority_at_once_and_says_why(shampoo):
             make_ticket(product=shampoo)
         issue = Issue.objects.get()
         before = issue.priority
-        started, _ = issues_detect_spikes()
+        started, _ = issues_spikes_detect()
         issue.refresh_from_db()
     assert started == [issue.pk]
     assert issue.spike_ratio == pytest.approx(6 / (1 / 7))

@@ -4,7 +4,7 @@ from issues.models import ActivityVerb, DepartmentSource, Issue, RoutingRule
 from issues.services import (
     issue_department_set,
     issue_route,
-    issues_reroute_open,
+    issues_open_reroute,
     routing_rule_matches,
     routing_rule_preview,
     routing_rule_save,
@@ -83,7 +83,7 @@ def test_rule_changes_reroute_open_issues(shampoo, tshirt, sent_tasks, django_ca
         routing_rule_save(rule=RoutingRule(name="服饰归品控", order=1, product_category="服饰", department=department("quality")),
                           confirm_moves=True)
     assert ("reroute_open_issues", []) in sent_tasks
-    changed, cursor = issues_reroute_open()
+    changed, cursor = issues_open_reroute()
     assert (changed, cursor) == (1, None)
     assert Issue.objects.get(scope_key="CL-2001").department.code == "quality"
     assert Issue.objects.get(scope_key="SH-3001").department.code == "warehouse"

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from issues.models import Issue, IssueStatus, Notification, RoutingRule
-from issues.services import issue_assign, issue_route, issue_department_set, issue_transition, issues_reroute_open
+from issues.services import issue_assign, issue_route, issue_department_set, issue_transition, issues_open_reroute
 from issues.services.routing import RoutingConfirmationNeeded, routing_rule_moves, routing_rule_preview, routing_rule_save
 from issues.services.workflow import IssueActionError
 from tests.issues.conftest import department, make_ticket
@@ -60,7 +60,7 @@ def test_a_new_issues_only_rule_moves_no_existing_issue(working_issue, logistics
                        new_issues_only=True)
     assert routing_rule_moves(rule=rule) == []
     routing_rule_save(rule=rule, actor=admin_user, reroute=False)  # no confirmation: nothing moves
-    issues_reroute_open()
+    issues_open_reroute()
     working_issue.refresh_from_db()
     assert working_issue.department.code == "warehouse"
     # An issue created after the rule is routed by it.
@@ -116,7 +116,7 @@ def test_a_rule_move_tells_the_old_and_new_department_and_the_assignee(working_i
     routing_rule_save(rule=RoutingRule(name="洗发水归物流", order=1, product_category="洗发水",
                                        department=department("logistics")),
                       actor=admin_user, reroute=False, confirm_moves=True)
-    assert issues_reroute_open() == (1, None)
+    assert issues_open_reroute() == (1, None)
     told = {(n.department.code if n.department else None, n.recipient.username if n.recipient else None)
             for n in Notification.objects.filter(issue=working_issue, kind="routed")}
     assert told == {("logistics", None), ("warehouse", None), (None, "lead_warehouse")}

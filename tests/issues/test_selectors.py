@@ -8,7 +8,7 @@ from django.utils import timezone
 from issues.exports import report_csv, report_xlsx
 from issues.models import Issue, IssueStatus
 from issues.selectors import daily_report, department_queue, issue_detail, issue_list, issue_sparklines
-from issues.services import issue_transition, issues_detect_spikes
+from issues.services import issue_transition, issues_spikes_detect
 from tests.factories import ProductFactory
 from tests.issues.conftest import department, make_ticket
 
@@ -32,7 +32,7 @@ def test_the_queue_puts_spiking_then_overdue_then_priority_then_volume(settings,
     for _ in range(6):
         make_ticket(product=shampoo)
     spiking = Issue.objects.get(scope_key="SH-3001")
-    issues_detect_spikes()
+    issues_spikes_detect()
     order = list(department_queue(department=department("warehouse")).values_list("pk", flat=True))
     assert order == [spiking.pk, overdue.pk, urgent.pk, busy.pk, quiet.pk]
 

@@ -7,7 +7,7 @@ import pytest
 from feedback.models import Category, CategoryLabel, Ticket, TriageStatus
 from issues.clustering import cluster_texts
 from issues.models import Issue, SubTheme, SubThemeStatus
-from issues.services import candidates_refresh, issues_refresh_keywords, subtheme_merge, subtheme_promote, subthemes_refresh
+from issues.services import candidates_refresh, issues_keywords_refresh, subtheme_merge, subtheme_promote, subthemes_refresh
 from tests.issues.conftest import category, department, make_ticket
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -46,10 +46,10 @@ def test_fewer_than_15_percent_of_other_tickets_stay_outside_every_cluster():
 def test_subthemes_keywords_and_representatives_are_computed(tshirt):
     for text in COLOUR * 2 + SIZE * 2:
         make_ticket(product=tshirt, code="description_mismatch", text=text)
-    assert issues_refresh_keywords() == 1
+    assert issues_keywords_refresh() == 1
     issue = Issue.objects.get()
     assert len(issue.representative_ticket_ids) == 5 and issue.keywords
-    assert issues_refresh_keywords() == 0  # nothing new since
+    assert issues_keywords_refresh() == 0  # nothing new since
     written = subthemes_refresh(category_id=category("description_mismatch").pk)
     assert written["description_mismatch"] >= 2
     labels = " ".join(SubTheme.objects.filter(issue__isnull=True).values_list("label", flat=True))

@@ -13,7 +13,7 @@ from issues.services import (
     issue_priority_set,
     issue_transition,
     issues_bulk_transition,
-    issues_flag_overdue,
+    issues_overdue_flag,
 )
 from tests.factories import UserFactory
 from tests.issues.conftest import department, make_ticket
@@ -140,17 +140,17 @@ def test_sla_overdue_is_flagged_once_and_the_lead_notified_once(settings, issue,
     settings.ISSUE_SLA_HOURS = {"P3": {"acknowledge": 4, "resolve": 48}}
     issue_priority_set(issue=issue, priority="P3", actor=warehouse_lead)  # unchanged priority: no-op
     later = timezone.now() + timedelta(hours=30)
-    flagged, _ = issues_flag_overdue(now=later)
+    flagged, _ = issues_overdue_flag(now=later)
     assert flagged == [issue.pk]
     issue.refresh_from_db()
     assert issue.is_overdue
-    flagged_again, _ = issues_flag_overdue(now=later + timedelta(minutes=15))
+    flagged_again, _ = issues_overdue_flag(now=later + timedelta(minutes=15))
     assert flagged_again == []
     notifications = Notification.objects.filter(kind=NotificationKind.OVERDUE)
     assert notifications.count() == 1
     assert notifications.get().deliveries.get().target == "lead.warehouse@example.com"
     issue_transition(issue=issue, to_status=IssueStatus.ACKNOWLEDGED, actor=warehouse_lead)
-    issues_flag_overdue(now=later)
+    issues_overdue_flag(now=later)
     issue.refresh_from_db()
     assert not issue.is_overdue  # acknowledged, and the 48 h resolve deadline not reached
 

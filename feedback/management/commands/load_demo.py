@@ -178,17 +178,17 @@ Demo logins (username, password, role):
         """Run the library's periodic work now, so a newcomer sees counts, spikes and sub-themes at once."""
         from issues.services import (
             candidates_refresh,
-            issues_check_all_regressions,
+            issues_regressions_check,
             issues_counts_refresh,
-            issues_detect_spikes,
-            issues_refresh_keywords,
+            issues_spikes_detect,
+            issues_keywords_refresh,
             subthemes_refresh,
         )
 
         issues_counts_refresh()
-        started, _ = issues_detect_spikes()
-        issues_check_all_regressions()
-        issues_refresh_keywords(limit=100_000)
+        started, _ = issues_spikes_detect()
+        issues_regressions_check()
+        issues_keywords_refresh(limit=100_000)
         themes = sum(subthemes_refresh().values())
         candidates = candidates_refresh()
         self.stdout.write(f"Issue library: {len(started)} spiking, {themes} sub-themes, {candidates} candidate types.")

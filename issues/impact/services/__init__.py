@@ -2,7 +2,7 @@
 from .impact import (
     impact_measure,
     impact_windows,
-    impacts_check_regression,
+    impacts_regression_check,
     impacts_remeasure,
     impacts_sync,
     sales_horizon,
@@ -24,7 +24,7 @@ __all__ = [
     "SalesValidationError",
     "impact_measure",
     "impact_windows",
-    "impacts_check_regression",
+    "impacts_regression_check",
     "impacts_remeasure",
     "impacts_sync",
     "metrics_recompute",

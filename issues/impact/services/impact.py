@@ -261,7 +261,7 @@ def impacts_remeasure(*, start: date, end: date, today: date | None = None) -> l
     return touched
 
 
-def impacts_check_regression(*, today: date | None = None) -> list[int]:
+def impacts_regression_check(*, today: date | None = None) -> list[int]:
     """Flag completed improvements whose rate climbed back above the old baseline; return impacts flagged."""
     today = today or timezone.localdate()
     _, last_day = sales_horizon()
