@@ -5,9 +5,12 @@ Screenshots at 1440 and 390 px, in Chinese and English, go to var/screenshots/ (
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
@@ -16,6 +19,14 @@ from feedback.imports.service import import_job_run
 from feedback.models import ImportJob, Product, Ticket
 from tests.browser.conftest import browser, page, screenshot  # noqa: F401 - shared Playwright fixtures
 from tests.factories import UserFactory
+
+
+# The hand-made exports are dated early December 2026; a ticket more than a day in the future is
+# refused, so the tests run at a fixed moment after them (CI also runs the suite on 11-11).
+@pytest.fixture(autouse=True)
+def _after_the_exports_were_made():
+    with time_machine.travel(datetime(2026, 12, 7, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
