@@ -304,8 +304,10 @@ def triage_pending_schedule() -> None:
     Call after the ticket's row is committed. The cache key is claimed with
     ``add`` (atomic in every Django cache backend): the first ticket of a window
     publishes a run delayed by the window, the others find the key and return.
-    The key expires with the window, and the run deletes it as it starts, so a
-    ticket committed after the run looked for work always claims a new one. With
+    The key expires after half the window, before the run starts, and the run also
+    deletes it as it starts, so a ticket committed after the run looked for work
+    always claims a new one (a key that outlived the run stranded such tickets
+    until the sweeper, with the per-process cache). With
     a cache shared by every web process (Redis) there is one run per window; with
     the default per-process cache, one per web process and window.
     The publish happens on a background thread, so a slow or unreachable broker
@@ -320,7 +322,10 @@ def triage_pending_schedule() -> None:
         _publish_triage_pending(countdown=0)
         return
     try:
-        claimed = caches[settings.TRIAGE_COALESCE_CACHE].add(TRIAGE_PENDING_KEY, 1, timeout=window)
+        # The key lives half the window: a ticket that finds it was committed before the run it
+        # points to starts looking for work, even when the run's release cannot reach this
+        # process's cache (the default per-process cache). Later tickets claim a new run.
+        claimed = caches[settings.TRIAGE_COALESCE_CACHE].add(TRIAGE_PENDING_KEY, 1, timeout=window / 2)
     except Exception as exc:  # a cache outage must not cost the ticket its triage: publish anyway
         logger.warning("coalescing cache unavailable, publishing a triage run anyway: %s", exc)
         claimed = True
