@@ -2,33 +2,15 @@
 and watch a new ticket's category and the 待确认 badge arrive without reloading."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.urls import reverse
 
 from feedback.models import Ticket, TriageStatus
 from issues.models import Issue
+from tests.browser.helpers import PASSWORD, expect, log_in
 from tests.factories import ProductFactory, TicketFactory, UserFactory, category, department
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "pass-1234"
-
-
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def log_in(page, username: str) -> None:
-    page.goto(reverse("login"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#id_password").press("Enter")
-    page.wait_for_url(re.compile(r"/$"))
-
 
 def test_search_finds_sour_milk_and_the_ticket_links_to_its_issue(page, screenshot):
     UserFactory(username="xiaowang", role="agent", password=PASSWORD)

@@ -11,31 +11,17 @@ from django.db.models import F
 from django.urls import reverse
 
 from feedback.models import CategoryLabel, Ticket, TriageStatus
+from tests.browser.helpers import PASSWORD, expect, log_in
 from tests.factories import ProductFactory, TicketFactory, UserFactory, category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pass-1234"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOPS = [
     [["damaged", 0.46], ["quality_defect", 0.41], ["logistics_delay", 0.08]],
     [["logistics_delay", 0.52], ["damaged", 0.30], ["other", 0.10]],
     [["wrong_or_missing", 0.40], ["description_mismatch", 0.38], ["damaged", 0.12]],
 ]
-
-
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def log_in(page, username: str) -> None:
-    page.goto(reverse("login"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#id_password").press("Enter")
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def make_queue(count: int) -> list[Ticket]:
