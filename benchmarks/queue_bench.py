@@ -42,11 +42,11 @@ def generate(tickets: int, issues: int) -> None:
             INSERT INTO {issue_table} (category_id, scope_type, scope_key, product_category, title, department_id,
                 department_source, status, priority, ticket_count, count_24h, count_7d, count_30d, count_prev_7d,
                 growth_7d, is_spiking, keywords, representative_ticket_ids, regression_count, is_overdue,
-                action_taken, created_at, updated_at)
+                action_taken, priority_manual, priority_signals, created_at, updated_at)
             SELECT ({category_ids})[1 + g % {len(categories)}], 'sku', 'Q-' || g, '品类' || (g % 12),
                    'SKU Q-' || g || ' 问题', ({department_ids})[1 + g % {len(categories)}], 'default',
                    ({statuses})[1 + (g / 10) % 10], 'P' || (1 + g % 4), 0, 0, 0, 0, 0, 0,
-                   g % 97 = 0, '["关键词", "示例"]', '[]', 0, g % 13 = 0, '', now() - interval '90 days', now()
+                   g % 97 = 0, '["关键词", "示例"]', '[]', 0, g % 13 = 0, '', false, '[]', now() - interval '90 days', now()
             FROM generate_series(1, {issues}) AS g
         """)
         cursor.execute(f"SELECT min(id) FROM {issue_table}")
@@ -96,20 +96,24 @@ def measure(label: str, function, repeat: int) -> tuple[float, float, int]:
     return p50, p95, queries
 
 
-def main() -> None:
-    sys.stdout.reconfigure(line_buffering=True)  # progress lines show up even when redirected
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def scratch_arguments(description: str, *, database: str, repeat: int) -> argparse.Namespace:
+    """Parse the options every 1,000,000-ticket benchmark takes; refuse a shared database name."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--issues", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=repeat)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
-    parser.add_argument("--database", default="bench_queue")
+    parser.add_argument("--database", default=database)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="reuse a database kept by an earlier --keep run")
     args = parser.parse_args()
     if args.database in ("test", "postgres", "template0", "template1"):
         parser.error("refusing to use a shared database; pick a scratch name")
+    return args
 
+
+def scratch_database_use(args: argparse.Namespace) -> None:
+    """(Re)create the scratch database unless --reuse, and point Django at it (before django.setup())."""
     from benchmarks.triage_bench import recreate_database
 
     if not args.reuse:
@@ -117,6 +121,12 @@ def main() -> None:
     os.environ.update({"DATABASE_URL": f"{args.postgres.rstrip('/')}/{args.database}",
                        "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
                        "DJANGO_ALLOWED_HOSTS": "testserver,localhost"})
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines show up even when redirected
+    args = scratch_arguments(__doc__, database="bench_queue", repeat=40)
+    scratch_database_use(args)
     import django
 
     django.setup()
@@ -208,6 +218,8 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
+            from benchmarks.triage_bench import recreate_database
+
             recreate_database(args.postgres, args.database, drop_only=True)
 
 

@@ -10,8 +10,6 @@ of one and two terms and a ticket number. p50/p95 in ms. Target from issue 14: p
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,25 +21,10 @@ QUERIES = ["牛奶 胀包", "漏液", "快递 慢", "不存在的词"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--issues", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
-    parser.add_argument("--database", default="bench_search")
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="reuse a database kept by an earlier --keep run")
-    args = parser.parse_args()
-    if args.database in ("test", "postgres", "template0", "template1"):
-        parser.error("refusing to use a shared database; pick a scratch name")
+    from benchmarks.queue_bench import scratch_arguments, scratch_database_use
 
-    from benchmarks.triage_bench import recreate_database
-
-    if not args.reuse:
-        recreate_database(args.postgres, args.database)
-    os.environ.update({"DATABASE_URL": f"{args.postgres.rstrip('/')}/{args.database}",
-                       "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
-                       "DJANGO_ALLOWED_HOSTS": "testserver,localhost"})
+    args = scratch_arguments(__doc__, database="bench_search", repeat=20)
+    scratch_database_use(args)
     import django
 
     django.setup()
@@ -85,6 +68,8 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
+            from benchmarks.triage_bench import recreate_database
+
             recreate_database(args.postgres, args.database, drop_only=True)
 
 
