@@ -56,7 +56,9 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1360, "height": 860}, locale="zh-CN", base_url=live_server.url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous: on a loaded 2-core machine (several suites and Chromiums at once) Chart.js pages
+    # took more than 10 s to draw; a wait only costs this long when something is really wrong.
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 
