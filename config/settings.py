@@ -329,6 +329,10 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rest_framework.parsers.JSONParser"]
 # Request bodies get their own components, so they can say what a request must hold (minLength: 1
 # for fields that refuse blanks) without read-only fields.
 SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "feedback.api.schema.codes_and_limits_hook",
+]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "IssueStatusEnum": "issues.models.issue.IssueStatus",
     "IssueTransitionStatusEnum": "issues.api.serializers.TRANSITION_STATUSES",

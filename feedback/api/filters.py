@@ -71,6 +71,7 @@ class ReceivedAtFilter(django_filters.Filter):
         return qs.filter(received_at__lt=_start_of_day(value + timedelta(days=1)))
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A database id: a whole number that fits the column, so a bad value is a 400 naming the field, never a 500."""
 

@@ -8,7 +8,9 @@ from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ..models import DailySales, IssueImpact
+from feedback.api.filters import IdFilter
+
+from ..models import DailySales, ImpactStatus, IssueImpact
 from ..permissions import SalesPermission
 from ..services import SalesValidationError, sales_push
 from .serializers import DailySalesSerializer, IssueImpactSerializer, SalesItemSerializer, SalesPushResultSerializer
@@ -56,10 +58,22 @@ class SalesListCreateView(generics.ListAPIView):
         return Response({"created": result.created, "updated": result.updated, "warnings": result.warnings})
 
 
+class ImpactFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ImpactStatus.choices)
+    # An id, not a choice among existing issues: an issue without a measured impact (or one that does
+    # not exist) lists nothing, as any other filter that matches nothing.
+    issue = IdFilter(field_name="issue_id", help_text="Issue id: the impact measured for this issue.")
+    issue__department__code = django_filters.CharFilter(field_name="issue__department__code")
+
+    class Meta:
+        model = IssueImpact
+        fields = ["status", "issue", "issue__department__code"]
+
+
 class ImpactListView(generics.ListAPIView):
     """The measured impact of every resolution, newest action first; filter by department, status, issue."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = IssueImpactSerializer
-    filterset_fields = {"status": ["exact"], "issue": ["exact"], "issue__department__code": ["exact"]}
+    filterset_class = ImpactFilter
     queryset = IssueImpact.objects.select_related("issue", "issue__category", "issue__department")
