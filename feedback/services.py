@@ -307,7 +307,9 @@ def triage_pending_schedule() -> None:
     The key expires after half the window, before the run starts, and the run also
     deletes it as it starts, so a ticket committed after the run looked for work
     always claims a new one (a key that outlived the run stranded such tickets
-    until the sweeper, with the per-process cache). With
+    until the sweeper, with the per-process cache). This assumes the web's and the workers'
+    clocks agree within half the window (the run's countdown is an ETA on the worker's clock);
+    NTP keeps them far closer, and the sweeper catches whatever a larger skew strands. With
     a cache shared by every web process (Redis) there is one run per window; with
     the default per-process cache, one per web process and window.
     The publish happens on a background thread, so a slow or unreachable broker
