@@ -1,9 +1,18 @@
 """The new estimate against examples worked out by hand (arithmetic in the comments)."""
 import math
 
+import numpy as np
 import pytest
 
-from issues.impact.estimation import METHOD_BEFORE_AFTER, METHOD_DID, before_after_estimate, did_estimate
+from issues.impact.estimation import (
+    METHOD_BEFORE_AFTER,
+    METHOD_DID,
+    Drift,
+    before_after_estimate,
+    did_estimate,
+    drift_estimate,
+    drift_weights,
+)
 
 # Four days before, four after. Treated: 1,000 orders a day; controls: 4,000 a day, 400 returns every day.
 TREATED = [100, 120, 80, 100, 70, 90, 50, 70]
@@ -100,3 +109,56 @@ def test_did_with_a_rate_that_fell_to_zero_stays_finite():
                             control_events=[100] * 8, control_exposure=[10000] * 8, after=AFTER)
     assert estimate.enough_data and estimate.significant
     assert -1 < estimate.relative_change < -0.9
+
+
+def test_drift_weights_by_hand():
+    # 14-day windows around an action day: a level step on day j (j = 1..28 after the first before day)
+    # enters beta = mean(after) - mean(before) with weight j/14 up to the action day and (29 - j)/14 after it,
+    # so sum c_j^2 = 2 * (1^2 + ... + 14^2) / 14^2 = 2 * 1015 / 196 = 10.357143.
+    assert drift_weights(14) == pytest.approx(10.357143, rel=1e-6)
+    # One-day windows: steps on the action day and the day after, each with weight 1: 2.
+    assert drift_weights(1) == pytest.approx(2.0)
+
+
+def test_did_with_drift_widens_the_interval_by_hand():
+    # The worked example above (beta = log 0.7, se 0.140400 on 6 df, p = 0.04406) against controls from
+    # other categories whose drift has a level variance of 0.002 per day (se 0.001).
+    drift = Drift(variance=0.002, variance_se=0.001, days=120)
+    estimate = did_estimate(treated_events=TREATED, treated_exposure=[1000] * 8, control_events=[400] * 8,
+                            control_exposure=[4000] * 8, after=AFTER, drift=drift, drift_needed=True)
+    # Four-day windows: sum c^2 = 2 * (1 + 4 + 9 + 16) / 16 = 3.75; drift variance 0.002 * 3.75 = 0.0075.
+    # Total variance 0.140400^2 + 0.0075 = 0.0197122 + 0.0075 = 0.0272122 -> se 0.164961.
+    assert estimate.drift_sd == pytest.approx(math.sqrt(0.0075), rel=1e-6)
+    se = 0.164961
+    # Welch-Satterthwaite: 0.0272122^2 / (0.0197122^2 / 6 + (3.75 * 0.001)^2 / 2)
+    #   = 7.40504e-4 / (6.47619e-5 + 7.03125e-6) = 10.3144 degrees of freedom; t(10.31) 97.5 % = 2.2200.
+    # t = 0.356675 / 0.164961 = 2.16218 -> p = 0.05510; interval exp(log 0.7 - 2.2200 * 0.164961) - 1 = -0.51457.
+    assert estimate.p_value == pytest.approx(0.05510, abs=2e-4)
+    assert estimate.ci_low == pytest.approx(-0.51457, abs=2e-4)
+    assert estimate.relative_change == pytest.approx(-0.30, abs=1e-9)
+    # Without the drift the same data was significant (p = 0.04406): the drift makes it inconclusive.
+    assert not estimate.significant
+
+
+def test_did_needing_drift_without_history_says_so():
+    estimate = did_estimate(treated_events=TREATED, treated_exposure=[1000] * 8, control_events=[400] * 8,
+                            control_exposure=[4000] * 8, after=AFTER, drift=None, drift_needed=True)
+    assert estimate.drift_unknown and estimate.drift_sd is None
+
+
+def test_drift_estimate_recovers_a_random_walk_and_needs_history():
+    rng = np.random.default_rng(3)
+    days = 400
+    # Treated rate wanders as a random walk of sd 0.03 a day on the log scale; controls stay put.
+    level = np.cumsum(rng.normal(0, 0.03, days))
+    orders = np.full(days, 20000.0)
+    treated = rng.poisson(orders * 0.1 * np.exp(level))
+    controls = rng.poisson(orders * 4 * 0.1)
+    drift = drift_estimate(treated_events=treated, treated_exposure=orders, control_events=controls,
+                           control_exposure=orders * 4)
+    # Level variance 0.0009 (the Poisson noise, about 1/2000 + 1/8000, is the irregular part).
+    assert drift.variance == pytest.approx(0.0009, rel=0.35)
+    assert drift.variance_se > 0
+    short = drift_estimate(treated_events=treated[:41], treated_exposure=orders[:41], control_events=controls[:41],
+                           control_exposure=orders[:41] * 4)
+    assert short is None  # fewer than MIN_DRIFT_DAYS usable days
