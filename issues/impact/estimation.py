@@ -16,11 +16,15 @@ Method ``did_quasi_binomial`` (difference-in-differences on daily counts):
   (the conditional likelihood of a Poisson pair is binomial), leaving a
   logistic regression with offset log(n_t / n_c): two parameters instead of
   2W + 2, so it fits in about a millisecond.
-* Day-to-day variation: the binomial variance is multiplied by a dispersion
-  estimated from the days themselves (Pearson chi2 / residual df, never below
-  1), and the test uses Student's t with D - 2 degrees of freedom. Orders
-  are not treated as independent coin flips: a product whose daily return
-  rate spreads 20 % from day to day gets a proportionally wider interval.
+* Day-to-day variation: the standard error is the HC3 sandwich of the fit
+  (``_hc3``: each day's own squared residual, leverage-corrected), and the
+  test uses Student's t with D - 2 degrees of freedom. Orders are not treated
+  as independent coin flips: a product whose daily return rate spreads 20 %
+  from day to day gets a proportionally wider interval, whatever the form of
+  that spread. (Until December 2026 the binomial variance times a Pearson
+  dispersion; on 8,000 simulated placebo fixes it called 5.1 % significant,
+  HC3 4.2 %: see the README.) ``dispersion`` is still reported (Pearson
+  chi2 / df, at least 1) as a measure of how noisy the days are.
 * exp(beta) - 1 is the relative change of the treated rate net of the
   controls' change; its 95 % interval is exp(beta ± t * se) - 1; the minimal
   detectable effect is the decrease the test would find 80 % of the time,
@@ -236,6 +240,36 @@ def _with_drift(se: float, df: float, drift: Drift, window_days: int) -> tuple[f
     return math.sqrt(total), max(1.0, df), math.sqrt(drift_var)
 
 
+def _hc3(result, events: np.ndarray, totals: np.ndarray, exog: np.ndarray, offset: np.ndarray):
+    """Standard error, df and p-value of the after term with the HC3 sandwich (statsmodels WLS).
+
+    At convergence the binomial GLM is a weighted least-squares fit of its
+    working response z = eta - offset + (y/m - mu) / (mu (1 - mu)) with weights
+    m mu (1 - mu); refitting that WLS gives the same coefficients and lets
+    statsmodels' HC3 covariance (each day's squared residual divided by
+    (1 - leverage)^2, a jackknife approximation) stand in for the quasi-binomial
+    one. It needs no assumption on how the variance grows with the day's volume
+    (the days' extra variation is multiplicative, not binomial: a festival's
+    3x orders do not make a day 3x as informative), and HC3 rather than HC0-HC2
+    because with 28 days the plain sandwich is too small (measured: see README).
+    """
+    from statsmodels.regression.linear_model import WLS
+
+    mu = np.asarray(result.fittedvalues, dtype=float)
+    eta = np.log(mu / (1 - mu))
+    working = eta - offset + (events / totals - mu) / (mu * (1 - mu))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = WLS(working, exog, weights=totals * mu * (1 - mu)).fit(cov_type="HC3", use_t=True)
+    # Never more confident than counting orders would be: at least the binomial standard error (days that
+    # vary less than the binomial, or not at all, would otherwise give a standard error near zero).
+    se = max(float(fitted.bse[1]), float(result.bse[1]) / math.sqrt(result.scale))
+    df = float(fitted.df_resid)
+    from scipy import stats
+
+    return se, df, float(2 * stats.t.sf(abs(float(fitted.params[1])) / se, df))
+
+
 def did_estimate(*, treated_events: Sequence[float], treated_exposure: Sequence[float],
                  control_events: Sequence[float], control_exposure: Sequence[float],
                  after: Sequence[bool], drift: Drift | None = None, drift_needed: bool = False) -> Estimate:
@@ -277,8 +311,8 @@ def did_estimate(*, treated_events: Sequence[float], treated_exposure: Sequence[
     exog = np.column_stack([np.ones(days), after_mask.astype(float)])
     offset = np.log(nt / nc)
     result, dispersion = _fit(lambda: GLM(endog, exog, family=families.Binomial(), offset=offset))
-    beta, se = float(result.params[1]), float(result.bse[1])
-    df, p_value = float(result.df_resid), float(result.pvalues[1])
+    beta = float(result.params[1])
+    se, df, p_value = _hc3(result, yt, yt + yc, exog, offset)
     if drift is not None:
         from scipy import stats
 

@@ -35,24 +35,32 @@ def test_did_matches_hand_computation():
     # After (p = 280/1880 = 0.148936; m = 470, 490, 450, 470):
     #   (90 - 72.978723)^2 / (490 * 0.148936 * 0.851064) = 289.72386 / 62.109553 = 4.664707;
     #   (50 - 67.021277)^2 / 57.039385 = 5.079358.
-    # Dispersion = (3.076923 + 3.333333 + 4.664707 + 5.079358) / (8 - 2) = 16.154321 / 6 = 2.692387.
+    # Dispersion = (3.076923 + 3.333333 + 4.664707 + 5.079358) / (8 - 2) = 16.154321 / 6 = 2.692387 (reported).
     assert estimate.dispersion == pytest.approx(2.692387, rel=1e-5)
-    se = math.sqrt(0.00732143 * 2.692387)  # 0.140400
-    assert se == pytest.approx(0.140400, rel=1e-4)
-    # 95 % interval: exp(log 0.7 -/+ 2.446912 * 0.140400) - 1 = [-0.503524, -0.013043].
+    # Standard error: HC3 sandwich of the equivalent weighted least squares. Each day's raw residual
+    # e = y - m p over (1 - leverage), leverage h = m p (1 - p) / W_window = m / (window's total m):
+    #   before (W = 2000 * 0.16 = 320): 16 / (1 - 520/2000) and -16 / (1 - 480/2000), others 0:
+    #     (256 / 0.74^2 + 256 / 0.76^2) / 320^2 = (467.4945 + 443.2133) / 102400 = 0.0088936;
+    #   after (W = 1880 * 0.148936 * 0.851064 = 238.2979): 17.021277 / (1 - 490/1880), -17.021277 / (1 - 450/1880):
+    #     (289.7238 / 0.739362^2 + 289.7238 / 0.760638^2) / 238.2979^2 = (529.9963 + 500.7588) / 56785.9 = 0.0181516.
+    # Var = 0.0270452, se = 0.164454 (above the binomial 0.085565, so it stands).
+    se = math.sqrt(0.0270452)
+    # 95 % interval: exp(log 0.7 -/+ 2.446912 * 0.164454) - 1 = [-0.531903, +0.046792].
     assert estimate.ci_low == pytest.approx(math.exp(math.log(0.7) - T_975_DF6 * se) - 1, rel=1e-4)
     assert estimate.ci_high == pytest.approx(math.exp(math.log(0.7) + T_975_DF6 * se) - 1, rel=1e-3)
-    assert estimate.ci_low == pytest.approx(-0.503524, rel=1e-4)
-    # t = 0.356675 / 0.140400 = 2.54042; two-sided p with 6 df = 0.04406.
-    assert estimate.p_value == pytest.approx(0.04406, abs=2e-5)
-    assert estimate.significant
-    # Minimal detectable decrease at 80 % power: 1 - exp(-(2.446912 + 0.841621) * 0.140400) = 0.369795.
-    assert estimate.mde == pytest.approx(0.369795, rel=1e-4)
+    assert estimate.ci_low == pytest.approx(-0.531903, rel=1e-4)
+    assert estimate.ci_high == pytest.approx(0.046792, rel=1e-3)
+    # t = 0.356675 / 0.164454 = 2.16882; two-sided p with 6 df = 0.07318: two noisy days on each side are not
+    # enough to call a 30 % fall (the quasi-binomial of the first version said p = 0.044).
+    assert estimate.p_value == pytest.approx(0.07318, abs=2e-5)
+    assert not estimate.significant
+    # Minimal detectable decrease at 80 % power: 1 - exp(-(2.446912 + 0.841621) * 0.164454) = 0.417725.
+    assert estimate.mde == pytest.approx(0.417725, rel=1e-4)
 
 
 def test_did_without_extra_variation_keeps_the_binomial_variance():
-    # Every day exactly the window's share: Pearson chi2 is 0, so the dispersion is floored at 1 and the
-    # standard error is the binomial one: sqrt(1/400 + 1/1600 + 1/280 + 1/1600) = 0.085565.
+    # Every day exactly the window's share: every residual is 0, so the HC3 standard error is 0 and the
+    # floor applies: the binomial one, sqrt(1/400 + 1/1600 + 1/280 + 1/1600) = 0.085565.
     treated = [100] * 4 + [70] * 4
     estimate = did_estimate(treated_events=treated, treated_exposure=[1000] * 8, control_events=[400] * 8,
                             control_exposure=[4000] * 8, after=AFTER)
@@ -121,23 +129,22 @@ def test_drift_weights_by_hand():
 
 
 def test_did_with_drift_widens_the_interval_by_hand():
-    # The worked example above (beta = log 0.7, se 0.140400 on 6 df, p = 0.04406) against controls from
+    # The worked example above (beta = log 0.7, se^2 = 0.0270452 on 6 df, p = 0.07318) against controls from
     # other categories whose drift has a level variance of 0.002 per day (se 0.001).
     drift = Drift(variance=0.002, variance_se=0.001, days=120)
     estimate = did_estimate(treated_events=TREATED, treated_exposure=[1000] * 8, control_events=[400] * 8,
                             control_exposure=[4000] * 8, after=AFTER, drift=drift, drift_needed=True)
     # Four-day windows: sum c^2 = 2 * (1 + 4 + 9 + 16) / 16 = 3.75; drift variance 0.002 * 3.75 = 0.0075.
-    # Total variance 0.140400^2 + 0.0075 = 0.0197122 + 0.0075 = 0.0272122 -> se 0.164961.
+    # Total variance 0.0270452 + 0.0075 = 0.0345452 -> se 0.185863.
     assert estimate.drift_sd == pytest.approx(math.sqrt(0.0075), rel=1e-6)
-    se = 0.164961
-    # Welch-Satterthwaite: 0.0272122^2 / (0.0197122^2 / 6 + (3.75 * 0.001)^2 / 2)
-    #   = 7.40504e-4 / (6.47619e-5 + 7.03125e-6) = 10.3144 degrees of freedom; t(10.31) 97.5 % = 2.2200.
-    # t = 0.356675 / 0.164961 = 2.16218 -> p = 0.05510; interval exp(log 0.7 - 2.2200 * 0.164961) - 1 = -0.51457.
-    assert estimate.p_value == pytest.approx(0.05510, abs=2e-4)
-    assert estimate.ci_low == pytest.approx(-0.51457, abs=2e-4)
+    # Welch-Satterthwaite: 0.0345452^2 / (0.0270452^2 / 6 + (3.75 * 0.001)^2 / 2)
+    #   = 1.193371e-3 / (1.219074e-4 + 7.03125e-6) = 9.2554 degrees of freedom; t(9.26) 97.5 % = 2.252679.
+    # t = 0.356675 / 0.185863 = 1.91902 -> p = 0.08630; interval exp(log 0.7 - 2.252679 * 0.185863) - 1 = -0.539465.
+    assert estimate.p_value == pytest.approx(0.08630, abs=2e-4)
+    assert estimate.ci_low == pytest.approx(-0.539465, abs=2e-4)
     assert estimate.relative_change == pytest.approx(-0.30, abs=1e-9)
-    # Without the drift the same data was significant (p = 0.04406): the drift makes it inconclusive.
-    assert not estimate.significant
+    # Wider than without the drift: [-0.539, +0.064] against [-0.532, +0.047].
+    assert estimate.ci_high == pytest.approx(0.063979, abs=2e-4)
 
 
 def test_did_needing_drift_without_history_says_so():
