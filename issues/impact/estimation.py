@@ -23,7 +23,7 @@ Method ``did_quasi_binomial`` (difference-in-differences on daily counts):
   from day to day gets a proportionally wider interval, whatever the form of
   that spread. (Until December 2026 the binomial variance times a Pearson
   dispersion; on 8,000 simulated placebo fixes it called 5.1 % significant,
-  HC3 4.2 %: see the README.) ``dispersion`` is still reported (Pearson
+  5.8 % of the busiest products'; HC3 4.3 %: see the README.) ``dispersion`` is still reported (Pearson
   chi2 / df, at least 1) as a measure of how noisy the days are.
 * exp(beta) - 1 is the relative change of the treated rate net of the
   controls' change; its 95 % interval is exp(beta ± t * se) - 1; the minimal
