@@ -87,18 +87,18 @@ def load(*, skus: int, days: int, seed: int) -> dict[str, int]:
             WHERE p.id %% 10 = 0""", [start, end]),
         # One issue per SKU, its category cycling through the taxonomy.
         ("""INSERT INTO issues_issue (category_id, scope_type, scope_key, product_id, product_category, title,
-                department_id, department_source, status, priority, ticket_count, count_24h, count_7d, count_30d,
-                count_prev_7d, growth_7d, regression_count, is_spiking, is_overdue, keywords,
-                representative_ticket_ids, action_taken, created_at, updated_at)
+                department_id, department_source, status, priority, priority_manual, priority_signals, ticket_count,
+                count_24h, count_7d, count_30d, count_prev_7d, growth_7d, regression_count, is_spiking, is_overdue,
+                keywords, representative_ticket_ids, action_taken, created_at, updated_at)
             SELECT c.id, 'sku', p.sku, p.id, p.product_category, '问题 ' || p.sku, c.default_department_id, 'default',
-                'new', 'P3', 0, 0, 0, 0, 0, 0, 0, false, false, '[]', '[]', '', now(), now()
+                'new', 'P3', false, '[]', 0, 0, 0, 0, 0, 0, 0, false, false, '[]', '[]', '', now(), now()
             FROM feedback_product p
             JOIN feedback_category c ON c.id = (%s::bigint[])[1 + p.id %% %s]""",
          [category_ids, len(category_ids)]),
         # 50 tickets per SKU over the year, attached to the SKU's issue.
-        ("""INSERT INTO feedback_ticket (text, channel, product_id, sku_raw, order_number, external_source,
+        ("""INSERT INTO feedback_ticket (text, text_masked, channel, product_id, sku_raw, order_number, external_source,
                 triage_status, prediction_top, prediction_terms, model_version, received_at, created_at, issue_id)
-            SELECT '投诉', 'chat', i.product_id, i.scope_key, '', '', 'pending', '[]', '[]', '', g.at, now(), i.id
+            SELECT '投诉', '投诉', 'chat', i.product_id, i.scope_key, '', '', 'pending', '[]', '[]', '', g.at, now(), i.id
             FROM (
                 SELECT (random() * (%s - 1))::int AS k,
                        %s::timestamptz + random() * (%s::timestamptz - %s::timestamptz) AS at

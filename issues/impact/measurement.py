@@ -34,7 +34,14 @@ from feedback.models import Product
 from issues.models import Issue, IssueDaily, IssueStatus, ScopeType
 
 from . import verdicts
-from .estimation import MIN_CONTROL_EVENTS, Estimate, before_after_estimate, did_estimate
+from .estimation import (
+    DRIFT_HISTORY_DAYS,
+    MIN_CONTROL_EVENTS,
+    Estimate,
+    before_after_estimate,
+    did_estimate,
+    drift_estimate,
+)
 from .festivals import Festival, festivals_between
 from .models import DailyMetric, MetricScope
 from .stats import Comparison, compare_proportions, compare_rates
@@ -46,6 +53,9 @@ CONTROLS_NONE = "none"
 CONTROLS_SAME_CATEGORY = "same_category"
 CONTROLS_OTHER_CATEGORIES = "other_categories"
 CONTROLS_SHOP = "shop"
+# Controls outside the treated scope's category: they share the shop's season, weekdays and festivals but
+# not the category's own drift, which is estimated from the history before the windows (``estimation``).
+CONTROLS_OTHER_DRIFT = (CONTROLS_OTHER_CATEGORIES, CONTROLS_SHOP)
 
 
 @dataclass(frozen=True)
@@ -216,9 +226,16 @@ class Series:
     treated: list[list[int]]  # per day: orders, returns, tickets
     control: list[list[int]]
     controls: Controls
+    # The DRIFT_HISTORY_DAYS before the windows, when the controls do not share the target's drift.
+    history_treated: list[list[int]] | None = None
+    history_control: list[list[int]] | None = None
 
     def column(self, which: str, index: int) -> list[int]:
         return [values[index] for values in (self.treated if which == "treated" else self.control)]
+
+    @property
+    def drift_needed(self) -> bool:
+        return self.controls.kind in CONTROLS_OTHER_DRIFT and self.controls.count > 0
 
 
 def change_series(*, target: Target, action_date: date, window_days: int, issue_id: int | None = None,
@@ -234,17 +251,52 @@ def change_series(*, target: Target, action_date: date, window_days: int, issue_
     is_after = [False] * window_days + [True] * window_days
     controls = controls_choose(target=target, start=before_start, end=after_end,
                                exclude_issue_id=exclude_issue_id if exclude_issue_id is not None else issue_id)
-    rows = _rows(target.scopes + list(controls.add) + list(controls.subtract), before_start, after_end)
-    treated = _sum(rows, target.scopes, days)
+    return _series(target=target, days=days, is_after=is_after, controls=controls, issue_id=issue_id)
+
+
+def _series(*, target: Target, days: list[date], is_after: list[bool], controls: Controls,
+            issue_id: int | None) -> Series:
+    """Treated and control counts on ``days`` (and the history before them when the controls need it)."""
+    history_days: list[date] = []
+    if controls.kind in CONTROLS_OTHER_DRIFT and controls.count > 0:
+        history_days = [days[0] - timedelta(days=DRIFT_HISTORY_DAYS - i) for i in range(DRIFT_HISTORY_DAYS)]
+    start, end = (history_days or days)[0], days[-1]
+    rows = _rows(target.scopes + list(controls.add) + list(controls.subtract), start, end)
+    tickets = None
     if issue_id is not None:
-        tickets = dict(IssueDaily.objects.filter(issue_id=issue_id, day__gte=before_start, day__lte=after_end)
+        tickets = dict(IssueDaily.objects.filter(issue_id=issue_id, day__gte=start, day__lte=end)
                        .values_list("day", "count"))
-        for i, day in enumerate(days):
-            treated[i][2] = tickets.get(day, 0)
-    control = _sum(rows, controls.add, days)
-    for i, values in enumerate(_sum(rows, controls.subtract, days, sign=-1)):
-        control[i] = [max(0, control[i][j] + values[j]) for j in range(3)]
-    return Series(days, is_after, treated, control, controls)
+
+    def counts(span: list[date]) -> tuple[list[list[int]], list[list[int]]]:
+        treated = _sum(rows, target.scopes, span)
+        if tickets is not None:
+            for i, day in enumerate(span):
+                treated[i][2] = tickets.get(day, 0)
+        control = _sum(rows, controls.add, span)
+        for i, values in enumerate(_sum(rows, controls.subtract, span, sign=-1)):
+            control[i] = [max(0, control[i][j] + values[j]) for j in range(3)]
+        return treated, control
+
+    treated, control = counts(days)
+    series = Series(days, is_after, treated, control, controls)
+    if history_days:
+        series.history_treated, series.history_control = counts(history_days)
+    return series
+
+
+def between_series(*, target: Target, first: tuple[date, date], second: tuple[date, date],
+                   issue_id: int | None = None) -> Series:
+    """Daily counts of a target and its controls over two windows (``first`` before, ``second`` after).
+
+    The windows need not touch (a regression check compares the after window
+    with the latest days); controls are chosen over the whole span, leaving out
+    scopes fixed in it other than ``issue_id``'s own.
+    """
+    days_first = [first[0] + timedelta(days=i) for i in range((first[1] - first[0]).days + 1)]
+    days_second = [second[0] + timedelta(days=i) for i in range((second[1] - second[0]).days + 1)]
+    controls = controls_choose(target=target, start=first[0], end=second[1], exclude_issue_id=issue_id)
+    return _series(target=target, days=days_first + days_second,
+                   is_after=[False] * len(days_first) + [True] * len(days_second), controls=controls, issue_id=issue_id)
 
 
 def metric_estimate(series: Series, *, column: int, events: list[float] | None = None) -> MetricResult:
@@ -261,8 +313,17 @@ def metric_estimate(series: Series, *, column: int, events: list[float] | None =
         sum(e for e, a in zip(control_events, is_after) if a == side) >= MIN_CONTROL_EVENTS for side in (False, True)
     )
     if usable:
+        drift = None
+        if series.drift_needed and series.history_treated is not None:
+            drift = drift_estimate(
+                treated_events=[v[column] for v in series.history_treated],
+                treated_exposure=[v[0] for v in series.history_treated],
+                control_events=[v[column] for v in series.history_control],
+                control_exposure=[v[0] for v in series.history_control],
+            )
         estimate = did_estimate(treated_events=events, treated_exposure=orders, control_events=control_events,
-                                control_exposure=control_orders, after=is_after)
+                                control_exposure=control_orders, after=is_after, drift=drift,
+                                drift_needed=series.drift_needed)
     else:
         estimate = before_after_estimate(events=events, exposure=orders, after=is_after,
                                          weekdays=[day.weekday() for day in series.days])

@@ -17,6 +17,10 @@ action date and returns the daily counts of the treated product and its
 category's other products over the two windows, optionally with a real
 effect (returns x (1 + effect) from the day after the action date). Placebo
 trials (effect 0) measure false positives, real ones the detection rate.
+``trial_draw(..., scope="category")`` fixes a whole category instead: its
+controls are the other categories' products, which do not share its drift, and
+the trial carries the history before the windows that the method needs to
+estimate that drift.
 """
 from __future__ import annotations
 
@@ -110,16 +114,21 @@ class Trial:
     control_returns: np.ndarray
     controls: int
     weekdays: np.ndarray
+    scope: str = "sku"
+    # Category trials: the DRIFT_HISTORY_DAYS before the windows (orders and returns, treated and controls).
+    history: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def trial_draw(shop: Shop, *, rng: np.random.Generator, window_days: int = 14, effect: float = 0.0,
-               product: int | None = None) -> Trial:
+               product: int | None = None, scope: str = "sku") -> Trial:
     """One fix (placebo when effect is 0) on a random product and date, with its windows' daily counts.
 
     The action day itself belongs to neither window, as in the app. A real
     effect redraws the treated product's returns after the action date from
     its expected returns x (1 + effect), keeping the day's variation.
     """
+    if scope == "category":
+        return _category_trial(shop, rng=rng, window_days=window_days, effect=effect)
     if product is None:
         product = int(rng.integers(shop.products))
     action = int(rng.integers(window_days, len(shop.days) - window_days))
@@ -141,6 +150,34 @@ def trial_draw(shop: Shop, *, rng: np.random.Generator, window_days: int = 14, e
     )
 
 
+def _category_trial(shop: Shop, *, rng: np.random.Generator, window_days: int, effect: float) -> Trial:
+    """A fix of a whole category, on a date with DRIFT_HISTORY_DAYS of history before its windows."""
+    from .estimation import DRIFT_HISTORY_DAYS
+
+    category = int(rng.integers(shop.config.categories))
+    action = int(rng.integers(window_days + DRIFT_HISTORY_DAYS, len(shop.days) - window_days))
+    before = np.arange(action - window_days, action)
+    after_days = np.arange(action + 1, action + window_days + 1)
+    index = np.concatenate([before, after_days])
+    after = np.concatenate([np.zeros(window_days, bool), np.ones(window_days, bool)])
+    inside = shop.category == category
+    returns = shop.returns.astype(float)
+    if effect:
+        returns = returns.copy()
+        returns[np.ix_(inside, after_days)] = rng.poisson(shop.expected_returns[np.ix_(inside, after_days)] * (1 + effect))
+    history = np.arange(action - window_days - DRIFT_HISTORY_DAYS, action - window_days)
+    return Trial(
+        product=-1, action_index=action, after=after,
+        treated_orders=shop.orders[inside][:, index].sum(axis=0).astype(float),
+        treated_returns=returns[inside][:, index].sum(axis=0),
+        control_orders=shop.orders[~inside][:, index].sum(axis=0).astype(float),
+        control_returns=returns[~inside][:, index].sum(axis=0),
+        controls=int((~inside).sum()), weekdays=np.array([shop.days[i].weekday() for i in index]), scope="category",
+        history=(shop.orders[inside][:, history].sum(axis=0).astype(float), returns[inside][:, history].sum(axis=0),
+                 shop.orders[~inside][:, history].sum(axis=0).astype(float), returns[~inside][:, history].sum(axis=0)),
+    )
+
+
 @dataclass(frozen=True)
 class TrialOutcome:
     base_orders: float  # the treated product's typical daily orders
@@ -152,6 +189,7 @@ class TrialOutcome:
     new_change: float | None
     new_p_value: float | None
     festival: bool  # the windows straddle the festival's surge or return wave
+    scope: str = "sku"
 
 
 def _found(significant: bool, change: float | None, effect: float) -> bool:
@@ -162,9 +200,13 @@ def _found(significant: bool, change: float | None, effect: float) -> bool:
 
 
 def trials_run(*, seed: int, shops: int, trials_per_shop: int, effect: float, window_days: int = 14,
-               config: ShopConfig | None = None) -> list[TrialOutcome]:
-    """Run placebo (effect 0) or real fixes on simulated shops and judge each with both methods."""
-    from .estimation import did_estimate
+               config: ShopConfig | None = None, scope: str = "sku") -> list[TrialOutcome]:
+    """Run placebo (effect 0) or real fixes on simulated shops and judge each with both methods.
+
+    ``scope="category"`` fixes whole categories, judged against the other
+    categories with the drift estimated from the history (as the app does).
+    """
+    from .estimation import did_estimate, drift_estimate
     from .stats import compare_proportions
 
     rng = np.random.default_rng(seed)
@@ -173,20 +215,28 @@ def trials_run(*, seed: int, shops: int, trials_per_shop: int, effect: float, wi
         shop = simulate_shop(rng=rng, config=config)
         festival = shop.config.festival or date(shop.config.start.year, 11, 11)
         for _ in range(trials_per_shop):
-            trial = trial_draw(shop, rng=rng, window_days=window_days, effect=effect)
+            trial = trial_draw(shop, rng=rng, window_days=window_days, effect=effect, scope=scope)
             after = trial.after
             plain = compare_proportions(
                 int(trial.treated_returns[~after].sum()), int(trial.treated_orders[~after].sum()),
                 int(trial.treated_returns[after].sum()), int(trial.treated_orders[after].sum()),
             )
+            drift = None
+            if trial.history is not None:
+                orders, returns, control_orders, control_returns = trial.history
+                drift = drift_estimate(treated_events=returns, treated_exposure=orders,
+                                       control_events=control_returns, control_exposure=control_orders)
             estimate = did_estimate(
                 treated_events=trial.treated_returns, treated_exposure=trial.treated_orders,
                 control_events=trial.control_returns, control_exposure=trial.control_orders, after=after,
+                drift=drift, drift_needed=trial.history is not None,
             )
             first = shop.days[trial.action_index - window_days]
             last = shop.days[trial.action_index + window_days]
+            # A category's "typical orders" is its mean over the windows (it is not banded by size).
+            typical = shop.base_orders[trial.product] if trial.product >= 0 else trial.treated_orders.mean()
             outcomes.append(TrialOutcome(
-                base_orders=float(shop.base_orders[trial.product]), effect=effect,
+                base_orders=float(typical), effect=effect, scope=trial.scope,
                 plain_significant=_found(plain.significant, plain.relative_change, effect),
                 plain_change=plain.relative_change,
                 new_significant=_found(estimate.significant, estimate.relative_change, effect),

@@ -185,6 +185,33 @@ def disagreement_text(metric: str, result, *, controls_label: str, language: str
     return text + ", but not once day-to-day variation is counted."
 
 
+def regression_text(estimate, controls_label: str, *, controlled: bool) -> str:
+    """"对照调整后比措施后窗口上升 41.2%，95% 区间 [+20.1%, +65.9%]，p<0.001，对照：同类目 4 个商品"."""
+    interval = f"[{percent_text(estimate.ci_low)}, {percent_text(estimate.ci_high)}]"
+    how = "对照调整后" if controlled else "前后比较（无对照）"
+    text = (f"{how}比措施后窗口{_direction(estimate.relative_change, True)}，95% 区间 {interval}，"
+            f"{p_value_text(estimate.p_value)}")
+    return text + (f"，对照：{controls_label}" if controlled else "")
+
+
+def drift_text(estimates, *, language: str = "zh") -> str:
+    """What a verdict against other categories' products says about the drift they do not share."""
+    zh = not language.startswith("en")
+    judged = [e for e in estimates if e.enough_data and e.p_value is not None]
+    unknown = [e for e in judged if e.drift_unknown]
+    known = [e.drift_sd for e in judged if e.drift_sd is not None]
+    if unknown:
+        return ("对照来自其他品类，不随本品类自己的走势变化；历史数据不足以估计两者走势的差异，区间未计入，结论需谨慎" if zh
+                else "the controls are other categories' products, which do not follow this category's own drift; "
+                     "the history is too short to estimate it, so the interval leaves it out: treat the verdict with care")
+    if known:
+        sd = max(known)
+        return (f"对照来自其他品类，不随本品类自己的走势变化：区间已计入历史上两者走势的差异（约 ±{sd * 100:.0f}%）" if zh
+                else f"the controls are other categories' products, which do not follow this category's own drift: "
+                     f"the interval counts how far the two drifted apart in the past (about ±{sd * 100:.0f}%)")
+    return ""
+
+
 def measurement_verdict(measurement, *, language: str = "zh") -> str:
     """The verdict of a controlled measurement: both metrics, the controls, the festivals."""
     zh = not language.startswith("en")
@@ -205,6 +232,9 @@ def measurement_verdict(measurement, *, language: str = "zh") -> str:
     if measurement.controls.count > 0:
         label = measurement.controls.label(language)
         text += f"。对照：{label}" if zh else f". Controls: {label}"
+        drift = drift_text([complaint, returns], language=language)
+        if drift:
+            text += f"。{drift}" if zh else f". {drift[0].upper()}{drift[1:]}"
     else:
         text += "。无对照商品，仅前后比较" if zh else ". No controls: before/after only"
     festival = festival_text([f.name(language) for f in measurement.festivals],

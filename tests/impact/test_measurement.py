@@ -1,5 +1,6 @@
 """Measuring a change against controls through the database, and the measure_fix command."""
 import json
+import math
 import re
 from datetime import date, timedelta
 
@@ -177,3 +178,46 @@ def test_a_sku_alone_in_its_category_is_compared_with_the_rest_of_the_shop(cloth
     controls = change_measure(target=Target(skus=("BK-6001",)), action_date=ACTION, window_days=14).controls
     assert controls.kind == "shop" and controls.count == 6
     assert "全店其他 6 个商品" in controls.label("zh")
+
+
+def _drifting_shop(*, clothing_after: float, history_days: int = 120):
+    """Five clothing and five fruit SKUs with ``history_days`` of sales before the windows. Clothing's return
+    rate wanders (a seeded random walk, 1.5 % a day) while fruit's stays put: their drifts differ."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    first = START - timedelta(days=history_days)
+    total = history_days + DAYS
+    level = dict(zip([first + timedelta(days=i) for i in range(total)], np.cumsum(rng.normal(0, 0.015, total))))
+    noise = {day: float(np.exp(rng.normal(0, 0.05))) for day in level}
+    for n in range(5):
+        sales(product(f"CL-30{n:02d}", "衣服"), first, total, orders=400,
+              returns=lambda d: round(40 * math.exp(level[d]) * noise[d] * (clothing_after if d > ACTION else 1)))
+        sales(product(f"FR-30{n:02d}", "水果"), first, total, orders=400, returns=lambda d: round(20 * noise[d]))
+    metrics_recompute()
+
+
+def test_a_category_wide_fix_counts_the_other_categories_drift():
+    _drifting_shop(clothing_after=0.7)
+    measurement = change_measure(target=Target(categories=("衣服",)), action_date=ACTION, window_days=14)
+    returns = measurement.returns.estimate
+    assert measurement.controls.kind == "other_categories" and measurement.controls.count == 5
+    assert returns.method == "did_quasi_binomial"
+    # The drift, estimated from the 120 days before the windows, is part of the interval and said in the verdict.
+    # A level step sd of 1.5 % a day over two 14-day windows: sqrt(0.015^2 * 10.36) = 4.8 %, give or take.
+    assert returns.drift_sd is not None and 0.02 < returns.drift_sd < 0.09
+    assert not returns.drift_unknown
+    verdict = measurement.verdict("zh")
+    assert "对照：其他品类 5 个商品。对照来自其他品类，不随本品类自己的走势变化：区间已计入历史上两者走势的差异（约 ±" in verdict
+    assert "the interval counts how far the two drifted apart in the past" in measurement.verdict("en")
+    # The 30 % fall is still found (net of whatever the walk did in these very windows).
+    assert returns.significant and returns.ci_high < 0
+    assert returns.relative_change == pytest.approx(-0.30, abs=0.1)
+
+
+def test_a_category_wide_fix_without_history_says_the_drift_is_not_counted():
+    _drifting_shop(clothing_after=1.0, history_days=0)
+    measurement = change_measure(target=Target(categories=("衣服",)), action_date=ACTION, window_days=14)
+    assert measurement.returns.estimate.drift_unknown
+    assert "历史数据不足以估计两者走势的差异，区间未计入，结论需谨慎" in measurement.verdict("zh")
+    assert "the history is too short to estimate it" in measurement.verdict("en")

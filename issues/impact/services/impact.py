@@ -23,8 +23,11 @@ States of an IssueImpact:
 
 Regression: a completed impact whose metric improved significantly is flagged
 ``regressed`` when, over the latest W days (after the after window), that rate
-is back above its before-window baseline and significantly above its
-after-window level.
+rose significantly from its after-window level net of the controls (the same
+estimator, controls and interval as the impact itself: a festival's return
+wave that lifts the whole category is no regression) and the rise undoes the
+improvement: (1 + impact change) x (1 + rise) > 1, i.e. back above the
+before-window baseline relative to the controls.
 """
 from __future__ import annotations
 
@@ -40,8 +43,9 @@ from issues.models import Issue, NotificationKind
 
 from .. import verdicts
 from ..conf import impact_setting
-from ..measurement import MEASURABLE_STATUSES, Measurement, Target, change_measure
+from ..measurement import MEASURABLE_STATUSES, Measurement, Target, between_series, change_measure, metric_estimate
 from ..models import DailySales, ImpactStatus, IssueImpact, Outcome
+from ..estimation import METHOD_DID
 from ..scopes import issue_scopes, issue_totals, scope_label
 from ..stats import compare_proportions, compare_rates
 
@@ -276,26 +280,30 @@ def impacts_regression_check(*, today: date | None = None) -> list[int]:
         start = end - timedelta(days=impact.window_days - 1)
         if start <= impact.after_end:
             continue  # no full window after the measurement yet
-        latest = window_totals(issue=impact.issue, start=start, end=end)
+        series = between_series(target=Target.from_scopes(issue_scopes([impact.issue])[impact.issue_id]),
+                                first=(impact.after_start, impact.after_end), second=(start, end),
+                                issue_id=impact.issue_id)
         notes = []
-        if impact.complaint_outcome == Outcome.IMPROVED:
-            check = compare_rates(impact.tickets_after or 0, impact.orders_after or 0, latest["tickets"], latest["orders"])
-            if check.after_rate is not None and impact.complaint_rate_before is not None and (
-                check.after_rate > impact.complaint_rate_before and check.significant
-            ):
-                notes.append(("complaint_rate", impact.complaint_rate_before, check.after_rate))
-        if impact.return_outcome == Outcome.IMPROVED:
-            check = compare_proportions(impact.returns_after or 0, impact.orders_after or 0, latest["returns"], latest["orders"])
-            if check.after_rate is not None and impact.return_rate_before is not None and (
-                check.after_rate > impact.return_rate_before and check.significant
-            ):
-                notes.append(("return_rate", impact.return_rate_before, check.after_rate))
+        for metric, column, outcome, change, before in (
+            ("complaint_rate", 2, impact.complaint_outcome, impact.complaint_rate_change, impact.complaint_rate_before),
+            ("return_rate", 1, impact.return_outcome, impact.return_rate_change, impact.return_rate_before),
+        ):
+            if outcome != Outcome.IMPROVED or change is None or before is None:
+                continue
+            rise = metric_estimate(series, column=column).estimate
+            if not rise.significant or rise.relative_change is None or rise.relative_change <= 0:
+                continue
+            if (1 + change) * (1 + rise.relative_change) <= 1:
+                continue  # up again, but not back to where it was before the fix (net of the controls)
+            now = rise.after_rate * (1000 if metric == "complaint_rate" else 1) if rise.after_rate is not None else None
+            notes.append((metric, before, now, rise, series.controls))
         if not notes:
             continue
         text = "；".join(
             f"{'投诉率' if metric == 'complaint_rate' else '退货率'}回升到 {verdicts.rate_text(metric, now)}，"
-            f"高于措施前的 {verdicts.rate_text(metric, was)}（{start} 至 {end}）"
-            for metric, was, now in notes
+            f"高于措施前的 {verdicts.rate_text(metric, was)}（{start} 至 {end}；"
+            f"{verdicts.regression_text(rise, controls.label('zh'), controlled=rise.method == METHOD_DID)}）"
+            for metric, was, now, rise, controls in notes
         )
         claimed = IssueImpact.objects.filter(pk=impact.pk, regressed=False).update(
             regressed=True, regressed_at=timezone.now(), regression_note=text
