@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("tickets/", views.TicketListView.as_view(), name="ticket-list"),
+    path("tickets/views/", views.SavedViewCreateView.as_view(), name="saved-view-create"),
+    path("tickets/views/<int:pk>/delete/", views.SavedViewDeleteView.as_view(), name="saved-view-delete"),
     path("tickets/new/", views.TicketCreateView.as_view(), name="ticket-create"),
     path("tickets/<int:pk>/", views.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<int:pk>/live/", views.TicketLiveView.as_view(), name="ticket-live"),

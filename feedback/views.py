@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,13 @@ from .classification import UndoRefused, ticket_confirm_category, ticket_confirm
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
 from .models import Category, Channel, Ticket, TriageStatus
 from .search import search_terms
-from .services import TicketValidationError, ticket_create
+from .services import (
+    SavedViewError,
+    TicketValidationError,
+    saved_view_delete,
+    saved_view_save,
+    ticket_create,
+)
 
 
 def health(request):
@@ -75,7 +81,46 @@ class TicketListView(LoginRequiredMixin, ListView):
         context["filter_form"] = self.filter_form
         context["is_review_queue"] = self.request.GET.get("triage_status") == "needs_review"
         context["search_terms"] = search_terms(self.request.GET.get("q", ""))
+        context["saved_views"] = selectors.saved_view_links(
+            owner=self.request.user, current=self.request.GET.dict(), today=timezone.localdate()
+        )
+        context["current_query"] = self.request.GET.urlencode()
+        filters = self.filter_form.cleaned_data if self.filter_form.is_bound and self.filter_form.is_valid() else {}
+        kept = selectors.saved_view_filters(filters=filters, today=timezone.localdate())
+        context["saved_view_placeholder"] = selectors.saved_view_describe(filters=kept) if kept else ""
         return context
+
+
+class SavedViewCreateView(LoginRequiredMixin, View):
+    """Save the list's current filters (posted as its query string) under a name, for this user only."""
+
+    def post(self, request):
+        query = QueryDict(request.POST.get("query", ""))
+        form = TicketFilterForm(query)
+        list_url = reverse("ticket-list") + (f"?{query.urlencode()}" if query else "")
+        if not form.is_valid():
+            messages.error(request, _("筛选条件有误，未保存视图。"))
+            return HttpResponseRedirect(list_url)
+        try:
+            view = saved_view_save(
+                owner=request.user, name=request.POST.get("name", ""), filters=form.cleaned_data,
+                today=timezone.localdate(),
+            )
+        except SavedViewError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(list_url)
+        messages.success(request, _("已保存视图“%(name)s”。") % {"name": view.name})
+        return HttpResponseRedirect(list_url)
+
+
+class SavedViewDeleteView(LoginRequiredMixin, View):
+    """Delete one of the user's own saved views; anyone else's is a 404, as if it did not exist."""
+
+    def post(self, request, pk: int):
+        if not saved_view_delete(owner=request.user, pk=pk):
+            raise Http404
+        messages.success(request, _("已删除视图。"))
+        return HttpResponseRedirect(reverse("ticket-list") + (f"?{request.POST['query']}" if request.POST.get("query") else ""))
 
 
 class TicketCreateView(ActionRequiredMixin, FormView):
