@@ -126,14 +126,17 @@ _MASK_CHANGES_RE = re.compile(r"[0-9０-９ \-　－+＋*]")
 PRODUCT_MATCH_LIMIT = 500
 
 
-class _SearchGrams(models.Func):
-    """The characters and character pairs of the searched fields, as the GIN index holds them.
+class _SearchGrams(models.Expression):
+    """The ticket's ``search_grams`` column (PostgreSQL only, see migration 0006; the model does not declare it).
 
-    The expression must be written exactly as in migration 0006 for PostgreSQL to use the index.
+    Rendered against the query's own alias for the ticket table, so it also works in subqueries.
     """
 
-    function = "feedback_search_grams"
     output_field = models.JSONField()  # a text[]; only ever compared, never read back
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.{connection.ops.quote_name('search_grams')}", []
 
 
 class _TermGrams(models.Func):
@@ -152,10 +155,10 @@ class _Contains(models.Func):
 def _grams_hold(term: str) -> Q:
     """Return "every character pair of ``term`` is in the ticket's searched fields", served by the GIN index.
 
-    Necessary, not sufficient (the pairs may be scattered): callers AND it with the substring test.
+    For a longer term necessary, not sufficient (the pairs may be scattered): callers AND it with
+    the substring test.
     """
-    grams = _SearchGrams(F("text_masked"), F("order_number"), F("sku_raw"), F("external_id"))
-    return Q(_Contains(grams, _TermGrams(Value(term, output_field=models.TextField()))))
+    return Q(_Contains(_SearchGrams(), _TermGrams(Value(term, output_field=models.TextField()))))
 
 
 def _term_condition(term: str, user) -> Q:
@@ -182,16 +185,16 @@ def _term_condition(term: str, user) -> Q:
         Q(order_number__icontains=term) | Q(sku_raw__icontains=term) | Q(external_id__icontains=term)
     )
     masking_may_differ = bool(_MASK_CHANGES_RE.search(term))
-    if unmasked and not masking_may_differ:
-        fields |= Q(text__icontains=term)  # same rows as the masked text, so the index serves it
-    elif not unmasked:
-        fields |= Q(text_masked__icontains=term)
-    condition = _grams_hold(term) & fields
     if unmasked and masking_may_differ:
         # A term with digits may lie inside a phone number only the full text holds: no index for it.
-        condition |= Q(text__icontains=term)
-    elif own and masking_may_differ:
-        condition |= Q(filed_by=user, text__icontains=term)
+        condition = (_grams_hold(term) & fields) | Q(text__icontains=term)
+    else:
+        # The grams are the masked text's; for this reader and term that is the text they search.
+        fields |= Q(text__icontains=term) if unmasked else Q(text_masked__icontains=term)
+        # The pairs of a term of one or two characters are the term itself: holding them is containing it.
+        condition = _grams_hold(term) if len(term) <= 2 else _grams_hold(term) & fields
+        if own and masking_may_differ:
+            condition |= Q(filed_by=user, text__icontains=term)
     # Product names change on import: looked up in the (small) product table, then matched by id,
     # so PostgreSQL can OR the product_id index with the gram index.
     product_ids = list(

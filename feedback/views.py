@@ -24,6 +24,7 @@ from . import selectors
 from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
 from .models import Category, Channel, Ticket, TriageStatus
+from .pagination import CappedCountPaginator
 from .search import search_terms
 from .services import (
     SavedViewError,
@@ -70,6 +71,12 @@ class TicketListView(LoginRequiredMixin, ListView):
         if q and not other_filters and (target := selectors.ticket_search_target(q=q)):
             return redirect("ticket-detail", pk=target)
         return super().get(request, *args, **kwargs)
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        # A search counts its matches only up to a limit (feedback/pagination.py): the exact count of
+        # a common word costs more than the page.
+        paginator_class = CappedCountPaginator if self.request.GET.get("q", "").strip() else self.paginator_class
+        return paginator_class(queryset, per_page, orphans=orphans, allow_empty_first_page=allow_empty_first_page, **kwargs)
 
     def get_queryset(self):
         self.filter_form = TicketFilterForm(self.request.GET or None)

@@ -1,20 +1,22 @@
-"""The PostgreSQL index the ticket search uses: every character and character pair of the searched
-text, in a GIN index on an expression, so PostgreSQL keeps it current on every write.
+"""The ticket search's PostgreSQL index: every character and character pair of the searched fields
+in a generated column ``search_grams`` (text[]) with a GIN index.
 
-A column filled by the services would have to be written by every path that saves a ticket (the
-form, the API batch, imports, the demo, raw-SQL generators) and backfilled; an index on an
-IMMUTABLE function of the columns cannot drift from them and its CREATE INDEX is the backfill.
-The grams come from the masked text (plus order number, SKU and external id, each on its own:
-no pair spans two fields), so a masked phone number is not in the index at all.
+The grams come from the masked text (plus order number, SKU and external id, each on its own: no
+pair spans two fields), so a masked phone number is not in the column at all. PostgreSQL computes
+the column on every INSERT and UPDATE, so no write path (the form, the API batch, imports, the
+demo, raw SQL) can leave it stale, and adding it fills it for the rows already there: the backfill.
+The column is stored rather than an index on the expression because the list page walks the
+received_at index newest first and tests each row: reading a stored array costs microseconds,
+computing the grams again tens of them (see benchmarks/search_bench.py).
 
-On a large table create the index by hand first, without locking writes, then migrate (the
-IF NOT EXISTS makes the migration a no-op for it):
-
-    CREATE INDEX CONCURRENTLY IF NOT EXISTS feedback_ticket_search_grams ON feedback_ticket
-        USING gin (feedback_search_grams(text_masked, order_number, sku_raw, external_id));
-
-(run the two CREATE FUNCTION statements below first). SQLite needs none of this: it searches
-with LIKE over the table.
+The Django model does not declare the column (SQLite has none and searches with LIKE);
+feedback.selectors reads it. Consequences:
+- ADD COLUMN ... STORED rewrites the table under an exclusive lock: 1,000,000 short tickets took
+  about two minutes on a loaded two-core machine (benchmarks/search_bench.py prints it). On a
+  large table run this migration in a maintenance window.
+- PostgreSQL refuses to change the type of a column a generated column reads: a later migration
+  that alters text_masked, order_number, sku_raw or external_id drops search_grams first
+  (``DROP_COLUMN`` below) and adds it back (``ADD_COLUMN`` and ``INDEX``).
 """
 from django.db import migrations
 
@@ -41,12 +43,17 @@ RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
                                FROM generate_series(1, length(term) - 1) AS i), '{}') END
 $$;
 """
-INDEX = """
-CREATE INDEX IF NOT EXISTS feedback_ticket_search_grams ON feedback_ticket
-    USING gin (feedback_search_grams(text_masked, order_number, sku_raw, external_id));
+ADD_COLUMN = """
+ALTER TABLE feedback_ticket ADD COLUMN IF NOT EXISTS search_grams text[]
+    GENERATED ALWAYS AS (feedback_search_grams(text_masked, order_number, sku_raw, external_id)) STORED;
 """
-DROP = """
-DROP INDEX IF EXISTS feedback_ticket_search_grams;
+INDEX = """
+CREATE INDEX IF NOT EXISTS feedback_ticket_search_grams ON feedback_ticket USING gin (search_grams);
+"""
+DROP_COLUMN = """
+ALTER TABLE feedback_ticket DROP COLUMN IF EXISTS search_grams;
+"""
+DROP = DROP_COLUMN + """
 DROP FUNCTION IF EXISTS feedback_search_term_grams(text);
 DROP FUNCTION IF EXISTS feedback_search_grams(text, text, text, text);
 """
@@ -57,6 +64,7 @@ def create(apps, schema_editor) -> None:
         return
     schema_editor.execute(GRAMS)
     schema_editor.execute(TERM_GRAMS)
+    schema_editor.execute(ADD_COLUMN)
     schema_editor.execute(INDEX)
 
 

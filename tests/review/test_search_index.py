@@ -1,7 +1,8 @@
-"""The search's gram index (migration 0006): it serves every way a ticket is written, finds exactly
-what the plain substring search found, never holds a masked digit, and PostgreSQL uses it."""
+"""The search's gram column and index (migration 0006): filled on every way a ticket is written,
+finds exactly what the plain substring search found, never holds a masked digit, and is used."""
 from __future__ import annotations
 
+import importlib
 import random
 from datetime import datetime
 from io import StringIO
@@ -33,7 +34,7 @@ MARK = "榴莲发霉"  # in no other test's text
 def grams_of(pk: int) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT feedback_search_grams(text_masked, order_number, sku_raw, external_id) FROM feedback_ticket WHERE id = %s",
+            "SELECT search_grams FROM feedback_ticket WHERE id = %s",
             [pk],
         )
         return set(cursor.fetchone()[0])
@@ -43,8 +44,7 @@ def found_by_index(term: str) -> set[int]:
     """Ticket ids whose grams hold every pair of ``term``: the index's own answer, no substring test."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM feedback_ticket WHERE feedback_search_grams(text_masked, order_number, sku_raw, external_id)"
-            " @> feedback_search_term_grams(%s)",
+            "SELECT id FROM feedback_ticket WHERE search_grams @> feedback_search_term_grams(%s)",
             [term],
         )
         return {row[0] for row in cursor.fetchall()}
@@ -98,6 +98,20 @@ def test_demo_tickets_are_indexed(settings):
     for ticket in sample:
         word = ticket.text_masked.strip()[:2]
         assert ticket.pk in found_by_index(word), (ticket.pk, word)
+
+
+def test_the_migration_fills_the_column_for_tickets_saved_before_it(agent):
+    migration = importlib.import_module("feedback.migrations.0006_ticket_search_grams")
+    old = ticket_create(data=TicketInput(text=f"旧的{MARK}"), filed_by=agent, enqueue=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE waits for no deferred check
+        cursor.execute(migration.DROP_COLUMN)
+        cursor.execute(migration.ADD_COLUMN)
+        cursor.execute(migration.INDEX)
+        cursor.execute("SELECT count(*) FROM feedback_ticket WHERE search_grams IS NULL")
+        unfilled = cursor.fetchone()[0]
+
+    assert old.pk in found_by_index(MARK) and unfilled == 0
 
 
 def test_a_changed_text_is_reindexed(agent):
