@@ -244,3 +244,18 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TicketPresence(models.Model):
+    """Who has a ticket open right now (the ticket page or the review stream), refreshed by polling.
+
+    A row older than feedback.presence.PRESENCE_SECONDS means the agent has gone; rows are
+    overwritten, never accumulated (one per agent and ticket).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_presence_unique")]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tickets/new/", views.TicketCreateView.as_view(), name="ticket-create"),
     path("tickets/<int:pk>/", views.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<int:pk>/live/", views.TicketLiveView.as_view(), name="ticket-live"),
+    path("tickets/<int:pk>/presence/", views.TicketPresenceView.as_view(), name="ticket-presence"),
     path("live/counts/", views.LiveCountsView.as_view(), name="live-counts"),
     path("tickets/<int:pk>/confirm/", views.TicketConfirmView.as_view(), name="ticket-confirm"),
     path("review/", views.ReviewStreamView.as_view(), name="review-stream"),

@@ -25,6 +25,7 @@ from .classification import UndoRefused, ticket_confirm_category, ticket_confirm
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
 from .models import Category, Channel, Ticket, TriageStatus
 from .pagination import CappedCountPaginator
+from .presence import PRESENCE_POLL_SECONDS, ticket_presence_forget, ticket_presence_mark, ticket_presence_others
 from .search import search_terms
 from .services import (
     SavedViewError,
@@ -410,6 +411,31 @@ class TicketLiveView(LoginRequiredMixin, View):
             "triage_status_display": ticket.get_triage_status_display(),
             "category": _category_json(ticket.category, language),
             "predicted_category": _category_json(ticket.predicted_category, language),
+        })
+
+
+class TicketPresenceView(LoginRequiredMixin, View):
+    """JSON: note that this user has the ticket on screen; answer who else has (presence.js polls it).
+
+    DELETE says the user moved on, so the others stop seeing them at once rather than after a minute.
+    """
+
+    http_method_names = ("post", "delete")
+
+    def delete(self, request, pk: int):
+        ticket_presence_forget(ticket_id=pk, user=request.user)
+        return JsonResponse({"id": pk, "others": []})
+
+    def post(self, request, pk: int):
+        if not Ticket.objects.filter(pk=pk).exists():
+            return JsonResponse({"error": _("工单不存在。")}, status=404)
+        now = timezone.now()
+        ticket_presence_mark(ticket_id=pk, user=request.user, now=now)
+        others = ticket_presence_others(ticket_id=pk, user=request.user, now=now)
+        return JsonResponse({
+            "id": pk,
+            "others": [presence.user.get_full_name() or presence.user.get_username() for presence in others],
+            "poll_seconds": PRESENCE_POLL_SECONDS,
         })
 
 

@@ -73,6 +73,7 @@
     el("position").textContent = ticket ? message("Position", { position: index + 1, total: tickets.length }) : "";
     if (ticket && ticket.id === renderedId) return;
     renderedId = ticket ? ticket.id : null;
+    document.dispatchEvent(new CustomEvent("review:ticket", { detail: { id: renderedId } }));  // presence.js
     allBox.hidden = true;
     ticketBox.hidden = !ticket;
     el("empty").hidden = !!ticket;
