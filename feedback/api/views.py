@@ -95,7 +95,7 @@ class TokenView(ObtainAuthToken):
 
 
 class TicketPagination(PageNumberPagination):
-    """Pages of tickets; a search (``q``) counts at most 1,000 matches and says so in ``count_capped``."""
+    """Pages of tickets; a search (``q``) counts at most 500 matches (feedback.pagination) and says so in ``count_capped``."""
 
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -115,7 +115,7 @@ class TicketPagination(PageNumberPagination):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count_capped"] = {
             "type": "boolean",
-            "description": "Present on searches: true when more than 1,000 tickets match and count says 1000.",
+            "description": "Present on searches: true when more than 500 tickets match and count says 500 (narrow the search).",
         }
         return schema
 
