@@ -17,6 +17,7 @@ urlpatterns = [
     path("review/tickets/", views.ReviewTicketsView.as_view(), name="review-tickets"),
     path("review/tickets/<int:pk>/confirm/", views.ReviewConfirmView.as_view(), name="review-confirm"),
     path("review/tickets/<int:pk>/undo/", views.ReviewUndoView.as_view(), name="review-undo"),
+    path("review/selected/", views.ReviewSelectedView.as_view(), name="review-selected"),
     path("review/bulk/", views.ReviewBulkView.as_view(), name="review-bulk"),
     path("models/", views.ModelPageView.as_view(), name="model-page"),
     path("products/search/", views.ProductSearchView.as_view(), name="product-search"),

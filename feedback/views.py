@@ -397,6 +397,52 @@ class ReviewBulkView(ActionRequiredMixin, View):
         return JsonResponse({"confirmed": confirmed, "remaining": selectors.needs_review_count()})
 
 
+REVIEW_SELECTED_LIMIT = 200
+
+
+class ReviewSelectedView(ActionRequiredMixin, View):
+    """JSON: confirm the tickets an agent selected in the stream, each as the category sent for it.
+
+    Body: ``{"confirmations": {"<ticket id>": "<category code>", ...}}`` (at most 200). Tickets no
+    longer waiting (someone else confirmed them) are skipped and listed, never confirmed twice.
+    """
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request):
+        confirmations = _json_body(request).get("confirmations")
+        if not isinstance(confirmations, dict) or not confirmations:
+            return JsonResponse({"error": _("请先选择工单。"), "field": "confirmations"}, status=400)
+        if len(confirmations) > REVIEW_SELECTED_LIMIT:
+            return JsonResponse(
+                {"error": _("一次最多确认 %(limit)s 张工单。") % {"limit": REVIEW_SELECTED_LIMIT}, "field": "confirmations"},
+                status=400,
+            )
+        categories = {c.code: c for c in Category.objects.filter(is_active=True)}
+        wanted: dict[int, Category] = {}
+        for key, code in confirmations.items():
+            if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 10 and int(key) < 2**31):
+                return JsonResponse({"error": _("工单编号无效：%(id)s") % {"id": key}, "field": "confirmations"}, status=400)
+            if code not in categories:
+                return JsonResponse(
+                    {"error": _("工单 #%(id)s：请选择一个有效的类别。") % {"id": key}, "field": "confirmations"}, status=400
+                )
+            wanted[int(key)] = categories[code]
+        waiting = set(
+            Ticket.objects.filter(pk__in=list(wanted), triage_status=TriageStatus.NEEDS_REVIEW).values_list("pk", flat=True)
+        )
+        confirmed = tickets_confirm_categories(
+            confirmations={pk: category for pk, category in wanted.items() if pk in waiting}, user=request.user
+        )
+        return JsonResponse({
+            "confirmed": confirmed,
+            "ids": sorted(waiting),
+            "skipped": sorted(set(wanted) - waiting),
+            "remaining": selectors.needs_review_count(),
+        })
+
+
 class TicketLiveView(LoginRequiredMixin, View):
     """JSON the ticket page polls while the worker has not classified the ticket yet."""
 
