@@ -222,3 +222,40 @@ class ImportMappingPreset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SavedView(models.Model):
+    """A ticket-list filter an agent named ("我的渠道 · 今天 · 破损变质"), shown in their sidebar only.
+
+    ``filters`` holds the list's query parameters; dates are kept as days before the day the view
+    is opened (0 = today), so "今天" stays today.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("名称"), max_length=60)
+    filters = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("保存的视图")
+        verbose_name_plural = _("保存的视图")
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketPresence(models.Model):
+    """Who has a ticket open right now (the ticket page or the review stream), refreshed by polling.
+
+    A row older than feedback.presence.PRESENCE_SECONDS means the agent has gone; rows are
+    overwritten, never accumulated (one per agent and ticket).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_presence_unique")]

@@ -8,16 +8,17 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .dates import EARLIEST_DATE
 from .masking import mask_phone_numbers
-from .models import Channel, Product, Ticket
+from .models import Channel, Product, SavedView, Ticket
 
 logger = logging.getLogger(__name__)
 _CHANNELS = frozenset(Channel.values)
@@ -263,6 +264,42 @@ def tickets_bulk_create(*, items: list[TicketInput], filed_by=None, enqueue: boo
     if enqueue and created:
         tickets_enqueue_triage(ticket_ids=[t.pk for t in created if t.pk])
     return created, duplicates
+
+
+SAVED_VIEWS_PER_USER = 30
+
+
+class SavedViewError(Exception):
+    """A view that cannot be saved (no filters, too many views); ``message`` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def saved_view_save(*, owner, name: str, filters: dict, today: date) -> SavedView:
+    """Save ``owner``'s current list filters (a TicketFilterForm's cleaned data) under ``name``.
+
+    Dates are stored as days before ``today`` so a view saved as "today" shows today's tickets
+    tomorrow too. A name ``owner`` already uses is overwritten. Raises SavedViewError.
+    """
+    from .selectors import saved_view_describe, saved_view_filters
+
+    kept = saved_view_filters(filters=filters, today=today)
+    if not kept:
+        raise SavedViewError(_("先设置筛选条件，再保存为视图。"))
+    name = " ".join((name or "").split())[:60] or saved_view_describe(filters=kept)[:60]
+    existing = SavedView.objects.filter(owner=owner, name=name).first()
+    if existing is None and SavedView.objects.filter(owner=owner).count() >= SAVED_VIEWS_PER_USER:
+        raise SavedViewError(_("最多保存 %(limit)s 个视图，请先删除不用的。") % {"limit": SAVED_VIEWS_PER_USER})
+    view, _created = SavedView.objects.update_or_create(owner=owner, name=name, defaults={"filters": kept})
+    return view
+
+
+def saved_view_delete(*, owner, pk: int) -> bool:
+    """Delete ``owner``'s view ``pk``; False when they have no such view (someone else's included)."""
+    deleted, _by_model = SavedView.objects.filter(owner=owner, pk=pk).delete()
+    return deleted > 0
 
 
 def tickets_enqueue_triage(*, ticket_ids: list[int]) -> None:

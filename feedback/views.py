@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +24,16 @@ from . import selectors
 from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
 from .models import Category, Channel, Ticket, TriageStatus
+from .pagination import CappedCountPaginator
+from .presence import PRESENCE_POLL_SECONDS, ticket_presence_forget, ticket_presence_mark, ticket_presence_others
 from .search import search_terms
-from .services import TicketValidationError, ticket_create
+from .services import (
+    SavedViewError,
+    TicketValidationError,
+    saved_view_delete,
+    saved_view_save,
+    ticket_create,
+)
 
 
 def health(request):
@@ -65,6 +73,12 @@ class TicketListView(LoginRequiredMixin, ListView):
             return redirect("ticket-detail", pk=target)
         return super().get(request, *args, **kwargs)
 
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        # A search counts its matches only up to a limit (feedback/pagination.py): the exact count of
+        # a common word costs more than the page.
+        paginator_class = CappedCountPaginator if self.request.GET.get("q", "").strip() else self.paginator_class
+        return paginator_class(queryset, per_page, orphans=orphans, allow_empty_first_page=allow_empty_first_page, **kwargs)
+
     def get_queryset(self):
         self.filter_form = TicketFilterForm(self.request.GET or None)
         filters = self.filter_form.to_filters() if self.request.GET else selectors.TicketFilters()
@@ -75,7 +89,46 @@ class TicketListView(LoginRequiredMixin, ListView):
         context["filter_form"] = self.filter_form
         context["is_review_queue"] = self.request.GET.get("triage_status") == "needs_review"
         context["search_terms"] = search_terms(self.request.GET.get("q", ""))
+        context["saved_views"] = selectors.saved_view_links(
+            owner=self.request.user, current=self.request.GET.dict(), today=timezone.localdate()
+        )
+        context["current_query"] = self.request.GET.urlencode()
+        filters = self.filter_form.cleaned_data if self.filter_form.is_bound and self.filter_form.is_valid() else {}
+        kept = selectors.saved_view_filters(filters=filters, today=timezone.localdate())
+        context["saved_view_placeholder"] = selectors.saved_view_describe(filters=kept) if kept else ""
         return context
+
+
+class SavedViewCreateView(LoginRequiredMixin, View):
+    """Save the list's current filters (posted as its query string) under a name, for this user only."""
+
+    def post(self, request):
+        query = QueryDict(request.POST.get("query", ""))
+        form = TicketFilterForm(query)
+        list_url = reverse("ticket-list") + (f"?{query.urlencode()}" if query else "")
+        if not form.is_valid():
+            messages.error(request, _("筛选条件有误，未保存视图。"))
+            return HttpResponseRedirect(list_url)
+        try:
+            view = saved_view_save(
+                owner=request.user, name=request.POST.get("name", ""), filters=form.cleaned_data,
+                today=timezone.localdate(),
+            )
+        except SavedViewError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(list_url)
+        messages.success(request, _("已保存视图“%(name)s”。") % {"name": view.name})
+        return HttpResponseRedirect(list_url)
+
+
+class SavedViewDeleteView(LoginRequiredMixin, View):
+    """Delete one of the user's own saved views; anyone else's is a 404, as if it did not exist."""
+
+    def post(self, request, pk: int):
+        if not saved_view_delete(owner=request.user, pk=pk):
+            raise Http404
+        messages.success(request, _("已删除视图。"))
+        return HttpResponseRedirect(reverse("ticket-list") + (f"?{request.POST['query']}" if request.POST.get("query") else ""))
 
 
 class TicketCreateView(ActionRequiredMixin, FormView):
@@ -344,6 +397,52 @@ class ReviewBulkView(ActionRequiredMixin, View):
         return JsonResponse({"confirmed": confirmed, "remaining": selectors.needs_review_count()})
 
 
+REVIEW_SELECTED_LIMIT = 200
+
+
+class ReviewSelectedView(ActionRequiredMixin, View):
+    """JSON: confirm the tickets an agent selected in the stream, each as the category sent for it.
+
+    Body: ``{"confirmations": {"<ticket id>": "<category code>", ...}}`` (at most 200). Tickets no
+    longer waiting (someone else confirmed them) are skipped and listed, never confirmed twice.
+    """
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request):
+        confirmations = _json_body(request).get("confirmations")
+        if not isinstance(confirmations, dict) or not confirmations:
+            return JsonResponse({"error": _("请先选择工单。"), "field": "confirmations"}, status=400)
+        if len(confirmations) > REVIEW_SELECTED_LIMIT:
+            return JsonResponse(
+                {"error": _("一次最多确认 %(limit)s 张工单。") % {"limit": REVIEW_SELECTED_LIMIT}, "field": "confirmations"},
+                status=400,
+            )
+        categories = {c.code: c for c in Category.objects.filter(is_active=True)}
+        wanted: dict[int, Category] = {}
+        for key, code in confirmations.items():
+            if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 10 and int(key) < 2**31):
+                return JsonResponse({"error": _("工单编号无效：%(id)s") % {"id": key}, "field": "confirmations"}, status=400)
+            if code not in categories:
+                return JsonResponse(
+                    {"error": _("工单 #%(id)s：请选择一个有效的类别。") % {"id": key}, "field": "confirmations"}, status=400
+                )
+            wanted[int(key)] = categories[code]
+        waiting = set(
+            Ticket.objects.filter(pk__in=list(wanted), triage_status=TriageStatus.NEEDS_REVIEW).values_list("pk", flat=True)
+        )
+        confirmed = tickets_confirm_categories(
+            confirmations={pk: category for pk, category in wanted.items() if pk in waiting}, user=request.user
+        )
+        return JsonResponse({
+            "confirmed": confirmed,
+            "ids": sorted(waiting),
+            "skipped": sorted(set(wanted) - waiting),
+            "remaining": selectors.needs_review_count(),
+        })
+
+
 class TicketLiveView(LoginRequiredMixin, View):
     """JSON the ticket page polls while the worker has not classified the ticket yet."""
 
@@ -358,6 +457,31 @@ class TicketLiveView(LoginRequiredMixin, View):
             "triage_status_display": ticket.get_triage_status_display(),
             "category": _category_json(ticket.category, language),
             "predicted_category": _category_json(ticket.predicted_category, language),
+        })
+
+
+class TicketPresenceView(LoginRequiredMixin, View):
+    """JSON: note that this user has the ticket on screen; answer who else has (presence.js polls it).
+
+    DELETE says the user moved on, so the others stop seeing them at once rather than after a minute.
+    """
+
+    http_method_names = ("post", "delete")
+
+    def delete(self, request, pk: int):
+        ticket_presence_forget(ticket_id=pk, user=request.user)
+        return JsonResponse({"id": pk, "others": []})
+
+    def post(self, request, pk: int):
+        if not Ticket.objects.filter(pk=pk).exists():
+            return JsonResponse({"error": _("工单不存在。")}, status=404)
+        now = timezone.now()
+        ticket_presence_mark(ticket_id=pk, user=request.user, now=now)
+        others = ticket_presence_others(ticket_id=pk, user=request.user, now=now)
+        return JsonResponse({
+            "id": pk,
+            "others": [presence.user.get_full_name() or presence.user.get_username() for presence in others],
+            "poll_seconds": PRESENCE_POLL_SECONDS,
         })
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -28,6 +29,7 @@ from accounts.lockout import lockout_response
 from accounts.permissions import CanCorrectTickets, CanFileTickets, CanManageProducts
 from accounts.tokens import token_issue
 from feedback.models import Category, Product, Ticket
+from feedback.pagination import CappedCountPaginator
 from feedback.selectors import TicketFilters, ticket_list
 from feedback.services import (
     DuplicateTicket,
@@ -93,8 +95,29 @@ class TokenView(ObtainAuthToken):
 
 
 class TicketPagination(PageNumberPagination):
+    """Pages of tickets; a search (``q``) counts at most 500 matches (feedback.pagination) and says so in ``count_capped``."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        searching = bool(request.query_params.get("q", "").strip())
+        self.django_paginator_class = CappedCountPaginator if searching else DjangoPaginator
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        if isinstance(self.page.paginator, CappedCountPaginator):
+            response.data["count_capped"] = self.page.paginator.count_capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "Present on searches: true when more than 500 tickets match and count says 500 (narrow the search).",
+        }
+        return schema
 
 
 @extend_schema_view(

@@ -20,6 +20,7 @@
   var busy = false;    // an undo is running
   var exhausted = false;
   var renderedId = null;
+  var selected = {};   // id -> category code (the first suggestion when selected with x)
 
   function message(name, values) {
     var text = root.dataset["msg" + name] || "";
@@ -71,8 +72,10 @@
     var ticket = tickets[index];
     // A background load re-renders the same ticket: leave the agent's open category list alone.
     el("position").textContent = ticket ? message("Position", { position: index + 1, total: tickets.length }) : "";
+    el("selected-mark").hidden = !(ticket && selected[ticket.id]);
     if (ticket && ticket.id === renderedId) return;
     renderedId = ticket ? ticket.id : null;
+    document.dispatchEvent(new CustomEvent("review:ticket", { detail: { id: renderedId } }));  // presence.js
     allBox.hidden = true;
     ticketBox.hidden = !ticket;
     el("empty").hidden = !!ticket;
@@ -122,6 +125,7 @@
     var ticket = tickets[index];
     if (!ticket || !code || busy) return;
     sent[ticket.id] = true;
+    if (selected[ticket.id]) { delete selected[ticket.id]; showSelection(); }
     // Show the next ticket at once; the request runs while the agent reads it. Undo follows the
     // order of the keys pressed, not the order in which the server happens to answer.
     tickets.splice(index, 1);
@@ -140,6 +144,54 @@
         return false;
       });
   }
+
+  // Selection: x marks the ticket on screen (as its first suggestion); the side card confirms them all.
+  var selection = el("selection");
+  var selectedConfirm = selection.querySelector("[data-selected-confirm]");
+  var selectedClear = selection.querySelector("[data-selected-clear]");
+  var selectedCountText = el("selected-count").textContent;
+
+  function showSelection() {
+    var count = Object.keys(selected).length;
+    el("selected-count").textContent = count ? message("SelectedCount", { count: count }) : selectedCountText;
+    selectedConfirm.disabled = selectedClear.disabled = count === 0;
+    var ticket = tickets[index];
+    el("selected-mark").hidden = !(ticket && selected[ticket.id]);
+  }
+
+  function toggleSelected() {
+    var ticket = tickets[index];
+    if (!ticket || !ticket.suggestions.length) return;
+    if (selected[ticket.id]) delete selected[ticket.id];
+    else selected[ticket.id] = ticket.suggestions[0].code;
+    showSelection();
+  }
+
+  selectedClear.addEventListener("click", function () { selected = {}; showSelection(); });
+  selectedConfirm.addEventListener("click", function () {
+    var sending = selected;
+    if (!Object.keys(sending).length || busy) return;
+    selectedConfirm.disabled = true;
+    request("POST", root.dataset.selectedUrl, { confirmations: sending })
+      .then(function (data) {
+        var gone = {};
+        data.ids.concat(data.skipped).forEach(function (id) { gone[id] = true; sent[id] = true; delete selected[id]; });
+        var current = tickets[index];
+        tickets = tickets.filter(function (t) { return !gone[t.id]; });
+        var at = current ? tickets.indexOf(current) : -1;
+        renderedId = null;
+        show(at >= 0 ? at : Math.max(0, Math.min(index, tickets.length - 1)));
+        setRemaining(data.remaining);
+        var text = message("SelectedDone", { count: data.confirmed });
+        if (data.skipped.length) text += " " + message("SelectedSkipped", { count: data.skipped.length });
+        el("selected-result").textContent = text;
+        showSelection();
+      })
+      .catch(function (error) {
+        el("selected-result").textContent = message("Error", { error: error.message });
+        showSelection();
+      });
+  });
 
   function undo() {
     var last = history.pop();
@@ -214,6 +266,8 @@
       if (index > 0) show(index - 1);
     } else if (key === "u") {
       undo();
+    } else if (key === "x") {
+      toggleSelected();
     } else {
       return;
     }
