@@ -29,7 +29,7 @@ from ..models import (
     NotificationKind,
     Priority,
 )
-from ..permissions import issue_can_change
+from ..permissions import issue_can_change, issue_can_work
 from ..selectors import issue_assignee_candidates
 from .sla import sla_due_times
 
@@ -47,6 +47,12 @@ class IssueActionError(ValueError):
 def _check(actor, issue: Issue) -> None:
     if actor is not None and not issue_can_change(actor, issue):
         raise PermissionDenied("只有本部门负责人或管理员可以修改此问题 (only the department's lead or an admin)")
+
+
+def _check_work(actor, issue: Issue) -> None:
+    if actor is not None and not issue_can_work(actor, issue):
+        raise PermissionDenied("只有本部门负责人、管理员或被指派的成员可以处理此问题 (only the department's lead, an admin "
+                               "or the assigned member)")
 
 
 def _log(issue: Issue, actor, verb: str, from_value="", to_value="", note: str = "", **payload) -> IssueActivity:
@@ -77,7 +83,7 @@ def issue_transition(
     allowed transition, or missing/invalid action fields).
     """
     now = now or timezone.now()
-    _check(actor, issue)
+    _check_work(actor, issue)
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
         if to_status not in TRANSITIONS.get(issue.status, frozenset()):
@@ -228,8 +234,8 @@ def issue_department_set(
 
 
 def issue_comment(*, issue: Issue, actor, note: str) -> IssueActivity:
-    """Add a note to an issue's activity log (anyone who may change the issue)."""
-    _check(actor, issue)
+    """Add a note to an issue's activity log (anyone who may work the issue, its assignee too)."""
+    _check_work(actor, issue)
     note = (note or "").strip()
     if not note:
         raise IssueActionError({"note": "备注不能为空 (note is empty)"})
