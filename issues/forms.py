@@ -181,7 +181,8 @@ class CommentForm(ServiceErrorsMixin, forms.Form):
 
 
 class PriorityForm(ServiceErrorsMixin, forms.Form):
-    priority = forms.ChoiceField(label=_("优先级"), choices=Priority.choices)
+    # "auto" hands the priority back to the computation (spike, volume, growth, age, SLA).
+    priority = forms.ChoiceField(label=_("优先级"), choices=[("auto", _("自动（按信号计算）")), *Priority.choices])
     note = forms.CharField(label=_("备注"), required=False, strip=True, max_length=1000)
 
 

@@ -140,7 +140,8 @@ def department_queue(
     department_id = department.pk if isinstance(department, Department) else department
     now = now or timezone.now()
     if view == "mine":
-        condition = Q(assignee_id=getattr(user, "pk", None))
+        # Nobody logged in has nothing assigned (assignee_id=None would match every unassigned issue).
+        condition = Q(assignee_id=user.pk) if getattr(user, "pk", None) else Q(pk__in=[])
     else:
         condition = {"queue": queue_condition(now=now), "watching": watching_condition(),
                      "dormant": dormant_condition(now=now)}[view]
@@ -154,16 +155,18 @@ def department_queue(
 
 def department_queue_sizes(*, department: Department | int, now: datetime | None = None,
                            user=None) -> dict[str, int]:
-    """Return {"queue": n, "watching": n, "dormant": n, "mine": n} for a department's open issues, in one query
-    ("mine": assigned to ``user``)."""
+    """Return {"queue": n, "watching": n, "dormant": n} for a department's open issues, in one query, and
+    "mine" (assigned to ``user``) when a user is given."""
     department_id = department.pk if isinstance(department, Department) else department
     now = now or timezone.now()
-    return Issue.objects.filter(department_id=department_id, status__in=OPEN_STATUSES).aggregate(
-        queue=Count("id", filter=queue_condition(now=now)),
-        watching=Count("id", filter=watching_condition()),
-        dormant=Count("id", filter=dormant_condition(now=now)),
-        mine=Count("id", filter=Q(assignee_id=getattr(user, "pk", None))),
-    )
+    counts = {
+        "queue": Count("id", filter=queue_condition(now=now)),
+        "watching": Count("id", filter=watching_condition()),
+        "dormant": Count("id", filter=dormant_condition(now=now)),
+    }
+    if getattr(user, "pk", None):
+        counts["mine"] = Count("id", filter=Q(assignee_id=user.pk))
+    return Issue.objects.filter(department_id=department_id, status__in=OPEN_STATUSES).aggregate(**counts)
 
 
 def queue_condition(*, now: datetime) -> Q:

@@ -139,7 +139,8 @@ class AssignSerializer(serializers.Serializer):
 
 
 class PrioritySerializer(serializers.Serializer):
-    priority = serializers.ChoiceField(choices=Priority.values)
+    priority = serializers.ChoiceField(choices=[*Priority.values, "auto"],
+                                       help_text="P1-P4 sets it by hand; auto goes back to the computed priority.")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

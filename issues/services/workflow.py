@@ -175,9 +175,17 @@ def issue_assign(*, issue: Issue, assignee, actor=None, note: str = "") -> Issue
     return issue
 
 
+# Passed as the priority: drop a manual choice and let the computed priority (services.priority) decide again.
+PRIORITY_AUTO = "auto"
+
+
 def issue_priority_set(*, issue: Issue, priority: str, actor=None, note: str = "") -> Issue:
-    """Change an issue's priority; its SLA deadlines are recomputed from when it was opened."""
+    """Change an issue's priority; its SLA deadlines are recomputed from when it was opened.
+
+    ``priority=PRIORITY_AUTO`` goes back to the computed priority after a manual choice."""
     _check(actor, issue)
+    if priority == PRIORITY_AUTO:
+        return _issue_priority_automatic(issue=issue, actor=actor, note=note)
     if priority not in Priority.values:
         raise IssueActionError({"priority": f"未知优先级 {priority} (use one of {', '.join(Priority.values)})"})
     with transaction.atomic():
@@ -193,6 +201,22 @@ def issue_priority_set(*, issue: Issue, priority: str, actor=None, note: str = "
             issue.acknowledge_due_at, issue.resolve_due_at = sla_due_times(priority=priority, start=start)
         issue.save(update_fields=["priority", "priority_manual", "acknowledge_due_at", "resolve_due_at", "updated_at"])
         _log(issue, actor, ActivityVerb.PRIORITY, previous, priority, note)
+    return issue
+
+
+def _issue_priority_automatic(*, issue: Issue, actor, note: str) -> Issue:
+    from .priority import issues_prioritize
+
+    with transaction.atomic():
+        issue = Issue.objects.select_for_update().get(pk=issue.pk)
+        if not issue.priority_manual:
+            return issue
+        previous = issue.priority
+        issue.priority_manual = False
+        issue.save(update_fields=["priority_manual", "updated_at"])
+        issues_prioritize(issue_ids=[issue.pk])
+        issue.refresh_from_db()
+        _log(issue, actor, ActivityVerb.PRIORITY, previous, issue.priority, note, automatic=True)
     return issue
 
 

@@ -89,7 +89,7 @@ def detail_context(request, issue_id: int, **forms) -> dict:
             "assign_form": AssignForm(issue=issue, user=request.user),
             "merge_form": MergeForm(),
             "merge_targets": merge_suggestions(issue),
-            "priority_form": PriorityForm(initial={"priority": issue.priority}),
+            "priority_form": PriorityForm(initial={"priority": issue.priority if issue.priority_manual else "auto"}),
             "department_form": DepartmentForm(initial={"department": issue.department_id}),
         })
     if can_work:
@@ -164,6 +164,8 @@ class IssueActionView(LoginRequiredMixin, View):
     def do_priority(self, issue, data):
         issue = services.issue_priority_set(issue=issue, priority=data["priority"], actor=self.request.user,
                                             note=data["note"])
+        if data["priority"] == "auto":
+            return issue, _("已恢复自动优先级：%(priority)s。") % {"priority": issue.get_priority_display()}
         return issue, _("优先级已改为 %(priority)s。") % {"priority": issue.get_priority_display()}
 
     def do_department(self, issue, data):

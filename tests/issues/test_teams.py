@@ -156,3 +156,9 @@ def test_a_just_resolved_issue_says_measuring_at_once(client, lead, issue):
     page = client.get(reverse("issue-detail", args=[issue.pk])).content.decode()
 
     assert "data-impact-pending" in page and "测量中" in page and "改走顺丰次日达" in page
+
+
+def test_assigned_to_nobody_is_not_every_unassigned_issue(issue):
+    logistics = department("logistics")
+    assert list(department_queue(department=logistics, view="mine", user=None)) == []
+    assert "mine" not in department_queue_sizes(department=logistics)
