@@ -162,3 +162,22 @@ def test_assigned_to_nobody_is_not_every_unassigned_issue(issue):
     logistics = department("logistics")
     assert list(department_queue(department=logistics, view="mine", user=None)) == []
     assert "mine" not in department_queue_sizes(department=logistics)
+
+
+def test_the_demo_staffs_every_department_and_its_leads_hand_agents_issues_but_not_the_spike(issue):
+    from feedback.demo.services import demo_team_assign, demo_users_ensure
+    from issues.models import Department
+
+    demo_users_ensure()
+    spike = Issue.objects.create(category=issue.category, department=issue.department, scope_type="sku",
+                                 scope_key="FR-6", title="激增", ticket_count=40, count_7d=40, is_spiking=True)
+    for code in Department.objects.values_list("code", flat=True):
+        roles = {u.role for u in department_team(department=department(code))}
+        assert {Role.LEAD, Role.AGENT} <= roles, code
+
+    assert demo_team_assign() == 1
+    issue.refresh_from_db()
+    spike.refresh_from_db()
+    assert issue.assignee.username == "agent_logistics" and spike.assignee is None
+    assert issue.activities.filter(verb="assigned", actor__username="lead_logistics").exists()
+    assert demo_team_assign() == 0  # run again: nothing new

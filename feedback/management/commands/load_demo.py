@@ -124,6 +124,9 @@ Demo logins (username, password, role):
             self._library()
         if new_ids or reset:
             self._impact(seed=seed, now=now, triaged=bool(new_ids) and not no_triage)
+        if new_ids and not no_triage:
+            # After the story's fixes (which merge and resolve issues): the team works what is still open.
+            self.stdout.write(f"Teams: {demo_team_assign()} issues assigned by their leads to a team member.")
         self._story(now)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f} s."))
         self._logins(users)
@@ -193,7 +196,6 @@ Demo logins (username, password, role):
         themes = sum(subthemes_refresh().values())
         candidates = candidates_refresh()
         self.stdout.write(f"Issue library: {len(started)} spiking, {themes} sub-themes, {candidates} candidate types.")
-        self.stdout.write(f"Teams: {demo_team_assign()} issues assigned by their leads to a team member.")
 
     def _impact(self, *, seed: int, now, triaged: bool) -> None:
         """Orders and returns for the same 90 days, then the story's fixes resolved and measured."""
