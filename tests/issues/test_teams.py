@@ -181,3 +181,12 @@ def test_the_demo_staffs_every_department_and_its_leads_hand_agents_issues_but_n
     assert issue.assignee.username == "agent_logistics" and spike.assignee is None
     assert issue.activities.filter(verb="assigned", actor__username="lead_logistics").exists()
     assert demo_team_assign() == 0  # run again: nothing new
+
+
+def test_the_admin_lists_a_departments_members_and_their_count(client, admin_user, lead, member):
+    client.force_login(admin_user)
+    logistics = department("logistics")
+    page = client.get(reverse("admin:issues_department_change", args=[logistics.pk])).content.decode()
+    assert "wuliu_agent" in page and "lead1" in page
+    listing = client.get(reverse("admin:issues_department_changelist")).content.decode()
+    assert "member_count" in listing or "成员数" in listing
