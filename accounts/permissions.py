@@ -23,6 +23,8 @@ class Action(StrEnum):
     SEE_UNMASKED = "see_unmasked"
     IMPORT_SALES = "import_sales"
     CHANGE_ISSUES = "change_issues"  # and only their own department's, for leads
+    # Move the status of (and comment on) an issue assigned to you: how a team member works an issue.
+    WORK_ASSIGNED_ISSUES = "work_assigned_issues"
     DECIDE_SUBTHEMES = "decide_subthemes"
     MANAGE_ROUTING = "manage_routing"
     MANAGE_MODELS = "manage_models"
@@ -38,6 +40,7 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.SEE_UNMASKED: frozenset(),
     Action.IMPORT_SALES: frozenset({Role.MANAGER}),
     Action.CHANGE_ISSUES: frozenset({Role.LEAD}),
+    Action.WORK_ASSIGNED_ISSUES: frozenset({Role.AGENT, Role.LEAD}),
     Action.DECIDE_SUBTHEMES: frozenset({Role.LEAD}),
     Action.MANAGE_ROUTING: frozenset(),
     Action.MANAGE_MODELS: frozenset(),
@@ -70,12 +73,29 @@ def issue_can_change(user, issue) -> bool:
     return department_can_work(user, issue.department_id)
 
 
+def issue_can_work(user, issue) -> bool:
+    """Tell whether ``user`` may move ``issue``'s status and comment on it: whoever may change it, and
+    the team member it is assigned to (who may not reassign, transfer, merge or re-prioritise it)."""
+    if issue_can_change(user, issue):
+        return True
+    return (user_can(user, Action.WORK_ASSIGNED_ISSUES) and issue.assignee_id is not None
+            and issue.assignee_id == user.pk)
+
+
 def home_url_for(user) -> str:
-    """Return where ``user`` lands after logging in: agents on the review stream, other roles home."""
+    """Return where ``user`` lands after logging in, where their day starts: agents on the review stream,
+    leads with a department on their queue (spikes and overdue issues on top), managers on the impact
+    dashboard (措施效果; the library is one click away), admins and everyone else on the home page."""
     from django.urls import reverse
 
-    if user and user.is_authenticated and user.role == Role.AGENT and user_can(user, Action.CORRECT_TICKETS):
+    if not (user and user.is_authenticated) or user_is_admin(user):
+        return reverse("home")
+    if user.role == Role.AGENT and user_can(user, Action.CORRECT_TICKETS):
         return reverse("review-stream")
+    if user.role == Role.LEAD and user.department_id is not None:
+        return reverse("department-queue")
+    if user.role == Role.MANAGER:
+        return reverse("impact-dashboard")
     return reverse("home")
 
 

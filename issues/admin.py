@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Department,
@@ -13,9 +16,34 @@ from .models import (
 from .services import routing_rule_delete, routing_rule_save
 
 
+class MemberInline(admin.TabularInline):
+    """The department's team. Add someone by setting their department on the user's own page; here
+    an admin changes a member's role (agent or lead) or deactivates them. Removing a row would delete the user."""
+
+    model = get_user_model()
+    fk_name = "department"
+    extra = 0
+    can_delete = False
+    fields = ("username", "first_name", "role", "is_active")
+    readonly_fields = ("username", "first_name")
+    verbose_name = _("成员")
+    verbose_name_plural = _("成员（在用户页设置部门即可加入）")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_zh", "name_en", "email", "webhook_url")
+    list_display = ("code", "name_zh", "name_en", "member_count", "email", "webhook_url")
+    inlines = [MemberInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(active_members=Count("members", filter=Q(members__is_active=True)))
+
+    @admin.display(description=_("成员数"), ordering="active_members")
+    def member_count(self, obj) -> int:
+        return obj.active_members
 
 
 class ActivityInline(admin.TabularInline):

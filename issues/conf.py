@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "ISSUE_CLUSTER_MAX_TICKETS": 6000,
     "ISSUE_CLUSTER_MIN_SIZE": 3,
     "ISSUE_SUBTHEME_MIN_ISSUE_TICKETS": 30,
+    # A spiking issue is split into sub-themes from this many tickets in 30 days (others need the above).
+    "ISSUE_SUBTHEME_MIN_SPIKING_TICKETS": 12,
     "ISSUE_KEYWORDS_PER_ISSUE": 8,
     "ISSUE_REPRESENTATIVE_TICKETS": 5,
 }

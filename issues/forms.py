@@ -156,9 +156,10 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, issue: Issue, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = issue_assignee_candidates(issue=issue, actor=user)
+        # Who is who on the team: "陈立 (lead_logistics) · 部门负责人".
         self.fields["assignee"].label_from_instance = lambda u: (
             f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
-        )
+        ) + f" · {u.get_role_display()}"
         if not self.is_bound:
             self.initial.setdefault("assignee", issue.assignee_id)
 
@@ -180,7 +181,8 @@ class CommentForm(ServiceErrorsMixin, forms.Form):
 
 
 class PriorityForm(ServiceErrorsMixin, forms.Form):
-    priority = forms.ChoiceField(label=_("优先级"), choices=Priority.choices)
+    # "auto" hands the priority back to the computation (spike, volume, growth, age, SLA).
+    priority = forms.ChoiceField(label=_("优先级"), choices=[("auto", _("自动（按信号计算）")), *Priority.choices])
     note = forms.CharField(label=_("备注"), required=False, strip=True, max_length=1000)
 
 

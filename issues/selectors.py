@@ -123,23 +123,28 @@ def issue_assignee_candidates(*, issue: Issue, actor) -> QuerySet:
     return get_user_model().objects.filter(people).order_by("username")
 
 
-QUEUE_VIEWS = ("queue", "watching", "dormant")
+QUEUE_VIEWS = ("queue", "watching", "dormant", "mine")
 
 
 def department_queue(
     *, department: Department | int, statuses: tuple[str, ...] = OPEN_STATUSES, view: str = "queue",
-    now: datetime | None = None,
+    now: datetime | None = None, user=None,
 ) -> QuerySet[Issue]:
     """Return a department's open issues in the order a lead works them.
 
     Spiking first, then overdue, then priority (P1 first), then 7-day volume,
     then week-over-week growth. ``view``: "queue" (高频 and active, or taken up), "watching"
-    (观察中: below the 高频 threshold) or "dormant" (no ticket for ISSUE_DORMANT_DAYS days).
+    (观察中: below the 高频 threshold), "dormant" (no ticket for ISSUE_DORMANT_DAYS days) or
+    "mine" (分配给我: assigned to ``user``, whatever their size or age).
     """
     department_id = department.pk if isinstance(department, Department) else department
     now = now or timezone.now()
-    condition = {"queue": queue_condition(now=now), "watching": watching_condition(),
-                 "dormant": dormant_condition(now=now)}[view]
+    if view == "mine":
+        # Nobody logged in has nothing assigned (assignee_id=None would match every unassigned issue).
+        condition = Q(assignee_id=user.pk) if getattr(user, "pk", None) else Q(pk__in=[])
+    else:
+        condition = {"queue": queue_condition(now=now), "watching": watching_condition(),
+                     "dormant": dormant_condition(now=now)}[view]
     # The partial index issue_queue_order has exactly this order, so a page is an index scan.
     return (
         _base()
@@ -148,15 +153,20 @@ def department_queue(
     )
 
 
-def department_queue_sizes(*, department: Department | int, now: datetime | None = None) -> dict[str, int]:
-    """Return {"queue": n, "watching": n, "dormant": n} for a department's open issues, in one query."""
+def department_queue_sizes(*, department: Department | int, now: datetime | None = None,
+                           user=None) -> dict[str, int]:
+    """Return {"queue": n, "watching": n, "dormant": n} for a department's open issues, in one query, and
+    "mine" (assigned to ``user``) when a user is given."""
     department_id = department.pk if isinstance(department, Department) else department
     now = now or timezone.now()
-    return Issue.objects.filter(department_id=department_id, status__in=OPEN_STATUSES).aggregate(
-        queue=Count("id", filter=queue_condition(now=now)),
-        watching=Count("id", filter=watching_condition()),
-        dormant=Count("id", filter=dormant_condition(now=now)),
-    )
+    counts = {
+        "queue": Count("id", filter=queue_condition(now=now)),
+        "watching": Count("id", filter=watching_condition()),
+        "dormant": Count("id", filter=dormant_condition(now=now)),
+    }
+    if getattr(user, "pk", None):
+        counts["mine"] = Count("id", filter=Q(assignee_id=user.pk))
+    return Issue.objects.filter(department_id=department_id, status__in=OPEN_STATUSES).aggregate(**counts)
 
 
 def queue_condition(*, now: datetime) -> Q:
@@ -344,6 +354,22 @@ def department_list_with_counts() -> QuerySet[Department]:
         spiking_count=Count("issues", filter=open_issues & Q(issues__is_spiking=True)),
         overdue_count=Count("issues", filter=open_issues & Q(issues__is_overdue=True)),
         unacknowledged_count=Count("issues", filter=Q(issues__status__in=UNACKNOWLEDGED_STATUSES)),
+    )
+
+
+def department_team(*, department: Department | int) -> list:
+    """Return a department's active members, leads first then by name: who can be assigned its issues."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Case, IntegerField, Value, When
+
+    from accounts.models import Role
+
+    department_id = department.pk if isinstance(department, Department) else department
+    return list(
+        get_user_model().objects.filter(department_id=department_id, is_active=True)
+        .annotate(lead_first=Case(When(role=Role.LEAD, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("lead_first", "username")
+        .only("id", "username", "first_name", "last_name", "role", "department_id")
     )
 
 

@@ -15,7 +15,7 @@ class DemoUser:
     username: str
     password: str
     role: str  # accounts.models.Role value
-    department: str | None = None  # issues.Department code, for leads
+    department: str | None = None  # issues.Department code: the team a lead runs or an agent is on
     first_name: str = ""
     is_staff: bool = False
     is_superuser: bool = False
@@ -26,11 +26,23 @@ class DemoUser:
 
 
 # Passwords pass the validators configured in settings (length ≥ 8, not a common password).
+# Every department (feedback/taxonomy.py DEPARTMENTS) has a lead and at least one agent on its team,
+# so every open issue has someone who may act on it and someone it can be assigned to.
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("agent", "demo-agent-2026", "agent", first_name="王小雨"),
+    DemoUser("agent", "demo-agent-2026", "agent", "customer_service", first_name="王小雨"),
     DemoUser("lead_logistics", "demo-logistics-2026", "lead", "logistics", first_name="陈立"),
     DemoUser("lead_merch", "demo-merch-2026", "lead", "merchandising", first_name="林佳"),
     DemoUser("lead_warehouse", "demo-warehouse-2026", "lead", "warehouse", first_name="赵磊"),
+    DemoUser("lead_quality", "demo-quality-2026", "lead", "quality", first_name="孙浩"),
+    DemoUser("lead_service", "demo-service-2026", "lead", "customer_service", first_name="吴婷"),
+    DemoUser("lead_aftersales", "demo-aftersales-2026", "lead", "after_sales", first_name="郑强"),
+    DemoUser("lead_operations", "demo-operations-2026", "lead", "operations", first_name="冯雪"),
+    DemoUser("agent_logistics", "demo-agent-logistics-2026", "agent", "logistics", first_name="何静"),
+    DemoUser("agent_merch", "demo-agent-merch-2026", "agent", "merchandising", first_name="高远"),
+    DemoUser("agent_warehouse", "demo-agent-warehouse-2026", "agent", "warehouse", first_name="马丽"),
+    DemoUser("agent_quality", "demo-agent-quality-2026", "agent", "quality", first_name="罗斌"),
+    DemoUser("agent_aftersales", "demo-agent-aftersales-2026", "agent", "after_sales", first_name="梁晨"),
+    DemoUser("agent_operations", "demo-agent-operations-2026", "agent", "operations", first_name="宋佳"),
     DemoUser("manager", "demo-manager-2026", "manager", first_name="周敏"),
     DemoUser("admin", "demo-admin-2026", "admin", first_name="系统管理员", is_staff=True, is_superuser=True),
 )

@@ -213,3 +213,30 @@ def demo_review_queue_work(*, plan: Iterable[PlannedTicket], before: date) -> in
 def ticket_counts_by(field: str) -> Counter:
     """Demo tickets counted by one field (channel, triage_status ...)."""
     return Counter({row[field]: row["n"] for row in demo_tickets().values(field).annotate(n=Count("id"))})
+
+
+TEAM_ASSIGNMENTS_PER_DEPARTMENT = 2
+
+
+def demo_team_assign() -> int:
+    """Each department's lead hands its agent the largest open issues that are not spiking, as a lead does
+    on a normal morning (the spike stays unassigned at the top of the lead's queue). Returns how many were
+    assigned; safe to run again (an issue that already has someone is left alone)."""
+    from issues.models import OPEN_STATUSES, Issue
+    from issues.services.workflow import issue_assign
+
+    assigned = 0
+    team = User.objects.filter(username__in=DEMO_USERNAMES, is_active=True, department__isnull=False)
+    leads = {u.department_id: u for u in team if u.role == "lead"}
+    agents = {u.department_id: u for u in team.order_by("username") if u.role == "agent"}
+    for department_id, agent in agents.items():
+        lead = leads.get(department_id)
+        if lead is None or Issue.objects.filter(assignee=agent).exists():
+            continue
+        issues = (Issue.objects.filter(department_id=department_id, status__in=OPEN_STATUSES, assignee__isnull=True,
+                                       is_spiking=False)
+                  .order_by("-count_7d", "-id")[:TEAM_ASSIGNMENTS_PER_DEPARTMENT])
+        for issue in issues:
+            issue_assign(issue=issue, assignee=agent, actor=lead, note="演示数据 (demo)")
+            assigned += 1
+    return assigned

@@ -85,12 +85,13 @@ class IssueDetailSerializer(IssueSerializer):
     resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     allowed_transitions = serializers.SerializerMethodField()
     can_change = serializers.SerializerMethodField()
+    can_work = serializers.SerializerMethodField()
     subthemes = serializers.SerializerMethodField()
 
     class Meta(IssueSerializer.Meta):
         fields = IssueSerializer.Meta.fields + [
             "daily", "representative_ticket_ids", "action_taken", "action_date", "resolved_by", "resolved_at",
-            "acknowledged_at", "regressed_at", "routing_rule", "allowed_transitions", "can_change", "subthemes",
+            "acknowledged_at", "regressed_at", "routing_rule", "allowed_transitions", "can_change", "can_work", "subthemes",
         ]
 
     def get_daily(self, issue: Issue) -> list[dict]:
@@ -106,6 +107,13 @@ class IssueDetailSerializer(IssueSerializer):
 
         request = self.context.get("request")
         return bool(request and issue_can_change(request.user, issue))
+
+    def get_can_work(self, issue: Issue) -> bool:
+        """Whether the caller may move the status and comment: can_change, or the issue is assigned to them."""
+        from issues.permissions import issue_can_work
+
+        request = self.context.get("request")
+        return bool(request and issue_can_work(request.user, issue))
 
     def get_subthemes(self, issue: Issue) -> list[dict]:
         return SubThemeSerializer(self.context.get("subthemes", []), many=True).data
@@ -131,7 +139,8 @@ class AssignSerializer(serializers.Serializer):
 
 
 class PrioritySerializer(serializers.Serializer):
-    priority = serializers.ChoiceField(choices=Priority.values)
+    priority = serializers.ChoiceField(choices=[*Priority.values, "auto"],
+                                       help_text="P1-P4 sets it by hand; auto goes back to the computed priority.")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -11,22 +11,30 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from feedback.masking import mask_phone_numbers
 from feedback.models import Category, Ticket, TriageStatus
 
 from ..clustering import cluster_texts, tokenize, top_terms
 from ..conf import issue_setting
+from ..labels import is_label_word, label_words, theme_label
 from ..models import Issue, SubTheme, SubThemeStatus
 from ..permissions import user_can_decide_subthemes
 
 logger = logging.getLogger(__name__)
 
 TICKETS_PER_ISSUE = 200
+# A sub-theme's label phrase is looked for in this many of its tickets, nearest the centre first.
+PHRASE_CANDIDATE_TICKETS = 10
 
 
 def _label_terms(terms: list[str]) -> list[str]:
-    # Single characters (这, 很, 买) say little as labels; keep them only if nothing else is left.
-    longer = [t for t in terms if len(t) > 1]
-    return longer or terms
+    # Stop words, fillers, bare numbers and single characters say nothing as labels (issues/labels.py).
+    return label_words(terms)
+
+
+def _content_tokens(texts: list[str]) -> list[list[str]]:
+    """The words of each text that can carry a theme: what keywords and sub-themes are computed from."""
+    return [[word for word in words if is_label_word(word)] for words in tokenize(texts)]
 
 
 def issues_keywords_refresh(*, limit: int = 500, issue_ids: list[int] | None = None) -> int:
@@ -64,7 +72,7 @@ def issues_keywords_refresh(*, limit: int = 500, issue_ids: list[int] | None = N
             )
         if not rows:
             continue
-        tokens = tokenize([text for _, _, text in rows])
+        tokens = _content_tokens([text for _, _, text in rows])
         vectorizer = TfidfVectorizer(analyzer=lambda words: words, sublinear_tf=True)
         try:
             matrix = normalize(vectorizer.fit_transform(tokens))
@@ -92,14 +100,18 @@ def issues_keywords_refresh(*, limit: int = 500, issue_ids: list[int] | None = N
 
 def _subthemes_from(texts_by_id: dict[int, str], **kwargs) -> list[dict]:
     ids = list(texts_by_id)
-    clustering = cluster_texts([texts_by_id[i] for i in ids], min_size=issue_setting("ISSUE_CLUSTER_MIN_SIZE"), **kwargs)
+    texts = [texts_by_id[i] for i in ids]
+    clustering = cluster_texts(texts, tokens=_content_tokens(texts), min_size=issue_setting("ISSUE_CLUSTER_MIN_SIZE"),
+                               keywords=12, **kwargs)
     result = []
     for cluster in clustering.clusters:
         keywords = _label_terms(cluster.keywords)
+        # The phrase comes from the tickets nearest the centre, with phone numbers masked as on every page.
+        central = [mask_phone_numbers(texts[i]) for i in cluster.members[:PHRASE_CANDIDATE_TICKETS]]
         result.append(
             {
-                "label": " / ".join(keywords[:3])[:120] or "—",
-                "keywords": keywords,
+                "label": theme_label(keywords, central) or "—",
+                "keywords": keywords[:6],
                 "size": len(cluster.members),
                 "cohesion": round(cluster.cohesion, 4),
                 "example_ticket_ids": [ids[i] for i in cluster.examples],
@@ -135,8 +147,12 @@ def subthemes_refresh(*, category_id: int | None = None, now: datetime | None = 
         texts = _window_tickets(Q(category=category), now)
         themes, outside = _subthemes_from(texts) if len(texts) >= 10 else ([], 0.0)
         issue_themes: list[tuple[int, list[dict]]] = []
+        # Big issues, and spiking ones as soon as they have enough tickets to split: a spike is when
+        # a lead most needs to know what exactly customers say.
         big_issues = (
-            Issue.objects.filter(category=category, count_30d__gte=issue_setting("ISSUE_SUBTHEME_MIN_ISSUE_TICKETS"))
+            Issue.objects.filter(Q(count_30d__gte=issue_setting("ISSUE_SUBTHEME_MIN_ISSUE_TICKETS"))
+                                 | Q(is_spiking=True, count_30d__gte=issue_setting("ISSUE_SUBTHEME_MIN_SPIKING_TICKETS")),
+                                 category=category)
             .exclude(status="merged")
             .order_by("-count_30d")
             .values_list("pk", flat=True)[:50]

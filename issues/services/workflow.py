@@ -29,7 +29,7 @@ from ..models import (
     NotificationKind,
     Priority,
 )
-from ..permissions import issue_can_change
+from ..permissions import issue_can_change, issue_can_work
 from ..selectors import issue_assignee_candidates
 from .sla import sla_due_times
 
@@ -47,6 +47,12 @@ class IssueActionError(ValueError):
 def _check(actor, issue: Issue) -> None:
     if actor is not None and not issue_can_change(actor, issue):
         raise PermissionDenied("只有本部门负责人或管理员可以修改此问题 (only the department's lead or an admin)")
+
+
+def _check_work(actor, issue: Issue) -> None:
+    if actor is not None and not issue_can_work(actor, issue):
+        raise PermissionDenied("只有本部门负责人、管理员或被指派的成员可以处理此问题 (only the department's lead, an admin "
+                               "or the assigned member)")
 
 
 def _log(issue: Issue, actor, verb: str, from_value="", to_value="", note: str = "", **payload) -> IssueActivity:
@@ -77,7 +83,7 @@ def issue_transition(
     allowed transition, or missing/invalid action fields).
     """
     now = now or timezone.now()
-    _check(actor, issue)
+    _check_work(actor, issue)
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
         if to_status not in TRANSITIONS.get(issue.status, frozenset()):
@@ -169,9 +175,17 @@ def issue_assign(*, issue: Issue, assignee, actor=None, note: str = "") -> Issue
     return issue
 
 
+# Passed as the priority: drop a manual choice and let the computed priority (services.priority) decide again.
+PRIORITY_AUTO = "auto"
+
+
 def issue_priority_set(*, issue: Issue, priority: str, actor=None, note: str = "") -> Issue:
-    """Change an issue's priority; its SLA deadlines are recomputed from when it was opened."""
+    """Change an issue's priority; its SLA deadlines are recomputed from when it was opened.
+
+    ``priority=PRIORITY_AUTO`` goes back to the computed priority after a manual choice."""
     _check(actor, issue)
+    if priority == PRIORITY_AUTO:
+        return _issue_priority_automatic(issue=issue, actor=actor, note=note)
     if priority not in Priority.values:
         raise IssueActionError({"priority": f"未知优先级 {priority} (use one of {', '.join(Priority.values)})"})
     with transaction.atomic():
@@ -187,6 +201,22 @@ def issue_priority_set(*, issue: Issue, priority: str, actor=None, note: str = "
             issue.acknowledge_due_at, issue.resolve_due_at = sla_due_times(priority=priority, start=start)
         issue.save(update_fields=["priority", "priority_manual", "acknowledge_due_at", "resolve_due_at", "updated_at"])
         _log(issue, actor, ActivityVerb.PRIORITY, previous, priority, note)
+    return issue
+
+
+def _issue_priority_automatic(*, issue: Issue, actor, note: str) -> Issue:
+    from .priority import issues_prioritize
+
+    with transaction.atomic():
+        issue = Issue.objects.select_for_update().get(pk=issue.pk)
+        if not issue.priority_manual:
+            return issue
+        previous = issue.priority
+        issue.priority_manual = False
+        issue.save(update_fields=["priority_manual", "updated_at"])
+        issues_prioritize(issue_ids=[issue.pk])
+        issue.refresh_from_db()
+        _log(issue, actor, ActivityVerb.PRIORITY, previous, issue.priority, note, automatic=True)
     return issue
 
 
@@ -228,8 +258,8 @@ def issue_department_set(
 
 
 def issue_comment(*, issue: Issue, actor, note: str) -> IssueActivity:
-    """Add a note to an issue's activity log (anyone who may change the issue)."""
-    _check(actor, issue)
+    """Add a note to an issue's activity log (anyone who may work the issue, its assignee too)."""
+    _check_work(actor, issue)
     note = (note or "").strip()
     if not note:
         raise IssueActionError({"note": "备注不能为空 (note is empty)"})

@@ -18,7 +18,7 @@ from django.views import View
 from .. import selectors, services
 from ..forms import AssignForm, CommentForm, DepartmentForm, MergeForm, PriorityForm, TransitionForm
 from ..models import DONE_STATUSES, Issue, IssueStatus
-from ..permissions import issue_can_change
+from ..permissions import issue_can_change, issue_can_work
 
 TEMPLATE = "issues/detail.html"
 
@@ -64,13 +64,16 @@ def detail_context(request, issue_id: int, **forms) -> dict:
         raise Http404 from None
     issue = detail.issue
     can_change = issue_can_change(request.user, issue)
+    # The team member an issue is assigned to works it (status, resolve, notes) but does not reassign it.
+    can_work = can_change or issue_can_work(request.user, issue)
     context = {
         "detail": detail,
         "issue": issue,
         "chart_data": chart_data(detail),
         "can_change": can_change,
+        "can_work": can_work,
     }
-    if can_change:
+    if can_work:
         context.update({
             "transitions": [
                 (status, _("重新处理") if status == IssueStatus.IN_PROGRESS and issue.status in DONE_STATUSES
@@ -79,13 +82,17 @@ def detail_context(request, issue_id: int, **forms) -> dict:
             ],
             "can_resolve": IssueStatus.RESOLVED in detail.allowed_transitions,
             "resolve_form": TransitionForm(initial={"to_status": IssueStatus.RESOLVED}),
+            "comment_form": CommentForm(),
+        })
+    if can_change:
+        context.update({
             "assign_form": AssignForm(issue=issue, user=request.user),
             "merge_form": MergeForm(),
             "merge_targets": merge_suggestions(issue),
-            "comment_form": CommentForm(),
-            "priority_form": PriorityForm(initial={"priority": issue.priority}),
+            "priority_form": PriorityForm(initial={"priority": issue.priority if issue.priority_manual else "auto"}),
             "department_form": DepartmentForm(initial={"department": issue.department_id}),
         })
+    if can_work:
         context.update(forms)
     return context
 
@@ -108,11 +115,15 @@ class IssueActionView(LoginRequiredMixin, View):
         "comment": (CommentForm, "comment_form"),
     }
 
+    # What the assignee may do on their own issue; the rest needs issue_can_change.
+    WORK_ACTIONS = frozenset({"status", "comment"})
+
     def post(self, request, pk: int, action: str):
         if action not in self.FORMS:
             raise Http404
         issue = get_object_or_404(Issue.objects.select_related("department", "assignee"), pk=pk)
-        if not issue_can_change(request.user, issue):
+        allowed = issue_can_work if action in self.WORK_ACTIONS else issue_can_change
+        if not allowed(request.user, issue):
             raise PermissionDenied
         form_class, form_name = self.FORMS[action]
         kwargs = {"issue": issue, "user": request.user} if form_class is AssignForm else {}
@@ -153,6 +164,8 @@ class IssueActionView(LoginRequiredMixin, View):
     def do_priority(self, issue, data):
         issue = services.issue_priority_set(issue=issue, priority=data["priority"], actor=self.request.user,
                                             note=data["note"])
+        if data["priority"] == "auto":
+            return issue, _("已恢复自动优先级：%(priority)s。") % {"priority": issue.get_priority_display()}
         return issue, _("优先级已改为 %(priority)s。") % {"priority": issue.get_priority_display()}
 
     def do_department(self, issue, data):

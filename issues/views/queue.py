@@ -41,7 +41,7 @@ class DepartmentQueueView(LoginRequiredMixin, View):
             if department is None:
                 raise Http404
         view = request.GET.get("view") if request.GET.get("view") in selectors.QUEUE_VIEWS else "queue"
-        page = paginate(selectors.department_queue(department=department, view=view),
+        page = paginate(selectors.department_queue(department=department, view=view, user=request.user),
                         page_number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE)
         return render(request, self.template_name, {
             "departments": departments,
@@ -53,7 +53,8 @@ class DepartmentQueueView(LoginRequiredMixin, View):
             "is_own_queue": department.pk == request.user.department_id,
             "bulk_form": BulkActionForm(),
             "view": view,
-            "view_sizes": selectors.department_queue_sizes(department=department),
+            "view_sizes": selectors.department_queue_sizes(department=department, user=request.user),
+            "team": selectors.department_team(department=department),
         })
 
 

@@ -23,6 +23,7 @@ from feedback.demo.plan import ticket_plan
 from feedback.demo.text import generate_ticket_text, themes_for
 from feedback.models import Channel, Product, Ticket, TriageStatus
 from feedback.taxonomy import CATEGORY_CODES
+from issues.models import Department
 from tests.classifier_fixtures import seed_store_dir, seed_store_template  # noqa: F401
 
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
@@ -225,10 +226,13 @@ def test_load_demo_creates_accounts_products_and_90_days_of_pending_tickets(fast
 
     users = {u.username: u for u in User.objects.all()}
     assert {u.role for u in users.values()} == set(Role.values)
-    assert Counter(u.role for u in users.values())[Role.AGENT] == 1
     assert users["lead_logistics"].department.code == "logistics"
     assert users["lead_merch"].department.code == "merchandising"
     assert users["lead_warehouse"].department.code == "warehouse"
+    # Every department is staffed: a lead who may act on its issues and an agent they can be assigned to.
+    for department in Department.objects.all():
+        team = Counter(u.role for u in users.values() if u.department_id == department.pk)
+        assert team[Role.LEAD] >= 1 and team[Role.AGENT] >= 1, (department.code, team)
     assert users["admin"].is_superuser and users["admin"].is_staff and users["admin"].role == Role.ADMIN
     for spec in DEMO_USERS:
         assert users[spec.username].check_password(spec.password)

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import translation
 
 from issues.models import Issue, IssueStatus
@@ -145,3 +146,33 @@ def test_a_priority_set_by_hand_is_kept(shampoo, warehouse_lead):
     issue.refresh_from_db()
     assert issue.priority == "P1"
     assert issue.priority_signals[0] == ["manual", ""]
+
+
+@pytest.mark.django_db
+def test_a_lead_hands_a_manual_priority_back_to_the_computation_on_the_page_and_the_api(client, shampoo,
+                                                                                         warehouse_lead):
+    from rest_framework.test import APIClient
+
+    for _ in range(3):
+        make_ticket(product=shampoo)
+    issue = issue_priority_set(issue=Issue.objects.get(), priority="P1", actor=warehouse_lead)
+    assert (issue.priority, issue.priority_manual) == ("P1", True)
+    client.force_login(warehouse_lead)
+    assert client.get(reverse("issue-detail", args=[issue.pk])).context["priority_form"].initial["priority"] == "P1"
+
+    response = client.post(reverse("issue-action", args=[issue.pk, "priority"]), {"priority": "auto"})
+
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert issue.priority_manual is False and issue.priority != "P1"  # 3 quiet tickets do not make a P1
+    assert issue.priority_signals and issue.priority_signals[0][0] != "manual"
+    entry = issue.activities.filter(verb="priority").latest("id")
+    assert (entry.from_value, entry.to_value, entry.payload.get("automatic")) == ("P1", issue.priority, True)
+    assert client.get(reverse("issue-detail", args=[issue.pk])).context["priority_form"].initial["priority"] == "auto"
+
+    api = APIClient()
+    api.force_authenticate(warehouse_lead)
+    assert api.post(f"/api/issues/{issue.pk}/priority/", {"priority": "P2"}, format="json").json()["priority"] == "P2"
+    back = api.post(f"/api/issues/{issue.pk}/priority/", {"priority": "auto"}, format="json")
+    assert back.status_code == 200 and back.json()["priority"] == issue.priority
+    assert api.post(f"/api/issues/{issue.pk}/priority/", {"priority": "P9"}, format="json").status_code == 400

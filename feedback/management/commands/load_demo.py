@@ -19,6 +19,7 @@ from feedback.demo.services import (
     demo_tickets,
     demo_tickets_create,
     demo_review_queue_work,
+    demo_team_assign,
     demo_tickets_triage,
     demo_users_ensure,
     ticket_counts_by,
@@ -27,7 +28,7 @@ from feedback.demo.services import (
 MAX_TICKETS = 200_000
 
 _logins = "\n".join(
-    f"  {u.username:<16} {u.password:<22} {u.role}" + (f" ({u.department})" if u.department else "") for u in DEMO_USERS
+    f"  {u.username:<18} {u.password:<27} {u.role}" + (f" ({u.department})" if u.department else "") for u in DEMO_USERS
 )
 
 
@@ -71,7 +72,7 @@ Demo logins (username, password, role):
         self, *args, tickets: int, seed: int, reset: bool, no_triage: bool, print_logins: bool = False, **options
     ) -> None:
         if print_logins:
-            self.stdout.write(f"  {'username':<16} {'password':<22} role\n{_logins}")
+            self.stdout.write(f"  {'username':<18} {'password':<27} role\n{_logins}")
             return
         if not 0 <= tickets <= MAX_TICKETS:
             raise CommandError(f"--tickets must be between 0 and {MAX_TICKETS}")
@@ -123,6 +124,9 @@ Demo logins (username, password, role):
             self._library()
         if new_ids or reset:
             self._impact(seed=seed, now=now, triaged=bool(new_ids) and not no_triage)
+        if new_ids and not no_triage:
+            # After the story's fixes (which merge and resolve issues): the team works what is still open.
+            self.stdout.write(f"Teams: {demo_team_assign()} issues assigned by their leads to a team member.")
         self._story(now)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f} s."))
         self._logins(users)
@@ -218,13 +222,13 @@ Demo logins (username, password, role):
 
     def _logins(self, users) -> None:
         self.stdout.write("Demo logins:")
-        self.stdout.write(f"  {'username':<16} {'password':<22} role")
+        self.stdout.write(f"  {'username':<18} {'password':<27} role")
         kept = False
         for result in users:
             spec = result.spec
             role = spec.role + (f" ({spec.department})" if spec.department else "")
             marker = "" if result.password_set else " *"
             kept = kept or not result.password_set
-            self.stdout.write(f"  {spec.username:<16} {spec.password:<22} {role}{marker}")
+            self.stdout.write(f"  {spec.username:<18} {spec.password:<27} {role}{marker}")
         if kept:
             self.stdout.write("  * existing account: password left as it was; --reset sets the demo password again.")
