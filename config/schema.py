@@ -5,7 +5,7 @@ answer with DRF's error shape (config/errors.py): 400 for bad input, 401/403 wit
 role, 404 for an unknown id or page, and the public token endpoint 429 when logins are locked.
 """
 from __future__ import annotations
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
@@ -15,10 +15,10 @@ ERROR_SCHEMA = {
     "description": 'DRF\'s error shape: {"detail": "..."} or {"field": ["message", ...]}.',
 }
 ERRORS = {
-    "400": gettext("输入有误，按字段列出"),
-    "401": gettext("未登录或令牌无效/过期"),
-    "403": gettext("无权限"),
-    "404": gettext("不存在"),
+    "400": gettext_lazy("输入有误，按字段列出"),
+    "401": gettext_lazy("未登录或令牌无效/过期"),
+    "403": gettext_lazy("无权限"),
+    "404": gettext_lazy("不存在"),
 }
 
 

@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from feedback.masking import mask_phone_numbers
 from feedback.models import Channel, ImportJob, Product
@@ -455,7 +455,7 @@ def import_job_create(
 def _job_enqueue(job: ImportJob) -> None:
     from feedback.tasks import run_import
 
-    job_enqueue(task=run_import, model=ImportJob, job_id=job.pk)
+    job_enqueue(task=run_import, model=ImportJob, job_id=job.pk, language=get_language())
 
 
 def import_job_run(*, job_id: int) -> ImportResult | None:

@@ -1,6 +1,6 @@
 """Serialisers of the issues API: shapes only; the services do the work."""
 from __future__ import annotations
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from rest_framework import serializers
 
@@ -211,7 +211,7 @@ class IssueListQuerySerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.values, required=False, allow_blank=True)
     assignee = serializers.RegexField(r"^(me|[0-9]{1,18})$", required=False, allow_blank=True,
                                       help_text="`me` or a user id.",
-                                      error_messages={"invalid": gettext("应为 me 或用户编号")})
+                                      error_messages={"invalid": gettext_lazy("应为 me 或用户编号")})
     q = serializers.CharField(required=False, allow_blank=True, max_length=200,
                               help_text="Text in the title, scope or keywords.")
     ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, allow_blank=True)

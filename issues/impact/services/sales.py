@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from feedback.imports import columns as cols
 from feedback.imports.framework import (
@@ -526,7 +526,7 @@ def sales_import_job_create(*, upload, created_by, run_now: bool | None = None) 
 def _job_enqueue(job_id: int) -> None:
     from ..tasks import run_sales_import
 
-    job_enqueue(task=run_sales_import, model=SalesImportJob, job_id=job_id)
+    job_enqueue(task=run_sales_import, model=SalesImportJob, job_id=job_id, language=get_language())
 
 
 def sales_import_job_run(*, job_id: int) -> SalesResult | None:
