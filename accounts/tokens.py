@@ -16,7 +16,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
-TOKEN_EXPIRED = _("令牌已过期，请重新获取 (the token has expired; ask /api/auth/token/ for a new one)")
+TOKEN_EXPIRED = _("令牌已过期，请向 /api/auth/token/ 重新获取")
 
 
 def token_expires_at(*, token: Token) -> datetime:

@@ -14,15 +14,16 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views import defaults
+from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger("config.errors")
 
-SERVER_ERROR = "服务器内部错误，已记录 (server error; it has been logged)"
-NOT_FOUND = "未找到 (not found)"
-NUL_IN_PARAMETER = "参数不能包含空字符 NUL (a NUL byte is not allowed here)"
+SERVER_ERROR = gettext_lazy("服务器内部错误，已记录")
+NOT_FOUND = gettext_lazy("未找到")
+NUL_IN_PARAMETER = gettext_lazy("参数不能包含空字符 NUL")
 
 
 def _is_api(request: HttpRequest) -> bool:

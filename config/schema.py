@@ -5,6 +5,7 @@ answer with DRF's error shape (config/errors.py): 400 for bad input, 401/403 wit
 role, 404 for an unknown id or page, and the public token endpoint 429 when logins are locked.
 """
 from __future__ import annotations
+from django.utils.translation import gettext, gettext_lazy
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
@@ -14,10 +15,10 @@ ERROR_SCHEMA = {
     "description": 'DRF\'s error shape: {"detail": "..."} or {"field": ["message", ...]}.',
 }
 ERRORS = {
-    "400": "输入有误，按字段列出 (invalid input, by field)",
-    "401": "未登录或令牌无效/过期 (not logged in, or the token is invalid or expired)",
-    "403": "无权限 (not allowed for your role)",
-    "404": "不存在 (no such object or page)",
+    "400": gettext_lazy("输入有误，按字段列出"),
+    "401": gettext_lazy("未登录或令牌无效/过期"),
+    "403": gettext_lazy("无权限"),
+    "404": gettext_lazy("不存在"),
 }
 
 
@@ -32,5 +33,5 @@ class AutoSchema(SpectacularAutoSchema):
                                         "description": description})
         if public:
             responses.setdefault("429", {"content": {"application/json": {"schema": ERROR_SCHEMA}},
-                                         "description": "登录失败次数过多，已锁定 (too many failed logins: locked)"})
+                                         "description": gettext("登录失败次数过多，已锁定")})
         return responses

@@ -21,6 +21,7 @@ from typing import IO, Any
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 
 # The ASCII triggers, plus their full-width forms: a Chinese or Japanese IME types ＝ and some
 # spreadsheet programs (WPS, Excel in East Asian locales) turn it into a formula too.
@@ -83,6 +84,16 @@ def xlsx_write(target: str | IO[bytes], *, header: Sequence[Any], rows: Iterable
             cells.append(value)
         sheet.append(cells)
     workbook.save(target)
+
+
+def columns_header(columns: Sequence[tuple[str, str]]) -> list[str]:
+    """Pick each column's title for the active language from (Chinese title, English key) pairs.
+
+    English readers get the key (``return_rate_7d``), which is also what the API calls the field;
+    one language per file, never "退货率 return_rate".
+    """
+    english = (get_language() or "").startswith("en")
+    return [key if english else title for title, key in columns]
 
 
 def csv_response(*, filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> HttpResponse:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from .dates import EARLIEST_DATE
@@ -71,33 +72,32 @@ def ticket_validate(
     errors: dict[str, str] = {}
     text = (data.text or "").strip()
     if not text:
-        errors["text"] = "投诉内容不能为空 (text is empty)"
+        errors["text"] = gettext("投诉内容不能为空")
     elif len(text) > settings.TICKET_TEXT_MAX_LENGTH:
         errors["text"] = (
-            f"投诉内容过长：{len(text)} 字，最多 {settings.TICKET_TEXT_MAX_LENGTH} 字 "
-            f"(text is {len(text)} characters, the limit is {settings.TICKET_TEXT_MAX_LENGTH})"
+            gettext("投诉内容过长：%(count)s 字，最多 %(limit)s 字") % {
+                "count": len(text), "limit": settings.TICKET_TEXT_MAX_LENGTH}
         )
     data.text = text
     if data.channel not in _CHANNELS:
-        errors["channel"] = f"未知渠道 '{data.channel}' (unknown channel; use one of {', '.join(Channel.values)})"
+        errors["channel"] = gettext("未知渠道 '%(channel)s'，可用：%(values)s") % {"channel": data.channel, "values": ', '.join(Channel.values)}
     data.sku = (data.sku or "").strip()
     if len(data.sku) > 64:
-        errors["sku"] = "SKU 过长，最多 64 个字符 (SKU longer than 64 characters)"
+        errors["sku"] = gettext("SKU 过长，最多 64 个字符")
     data.order_number = (data.order_number or "").strip()
     if len(data.order_number) > 64:
-        errors["order_number"] = "订单号过长，最多 64 个字符 (order number longer than 64 characters)"
+        errors["order_number"] = gettext("订单号过长，最多 64 个字符")
     if data.external_id is not None:
         data.external_id = str(data.external_id).strip() or None
     if data.external_id and len(data.external_id) > 100:
-        errors["external_id"] = "外部工单号过长 (external id longer than 100 characters)"
+        errors["external_id"] = gettext("外部工单号过长")
     data.external_source = (data.external_source or "").strip()[:40]
     if data.received_at is not None and timezone.is_naive(data.received_at):
         data.received_at = timezone.make_aware(data.received_at)
     if data.received_at is not None and data.received_at > timezone.now() + timezone.timedelta(days=1):
-        errors["received_at"] = "接收时间在未来 (received_at is in the future)"
+        errors["received_at"] = gettext("接收时间在未来")
     elif data.received_at is not None and data.received_at.year < EARLIEST_DATE.year:
-        errors["received_at"] = (f"接收时间早于 {EARLIEST_DATE.isoformat()} "
-                                 f"(received_at is before {EARLIEST_DATE.isoformat()})")
+        errors["received_at"] = gettext("接收时间早于 %(date)s") % {"date": EARLIEST_DATE.isoformat()}
     if errors:
         raise TicketValidationError(errors)
     if data.product is None and data.sku and resolve_product:
@@ -115,7 +115,7 @@ def ticket_validate(
 
 
 def _warn_unknown_sku(data: TicketInput) -> None:
-    data.warnings.append(f"未知 SKU '{data.sku}'：工单已保存，未关联商品 (unknown SKU, saved without a product)")
+    data.warnings.append(gettext("未知 SKU '%(sku)s'：工单已保存，未关联商品") % {"sku": data.sku})
 
 
 def _build(data: TicketInput, filed_by) -> Ticket:

@@ -76,11 +76,14 @@ def sweep_untriaged(limit: int = 5000) -> int:
 
 
 @shared_task(name="feedback.run_import", acks_late=True, soft_time_limit=3600, time_limit=3700)
-def run_import(job_id: int) -> None:
-    """Run one bulk import job; the job row carries progress for the browser."""
+def run_import(job_id: int, language: str | None = None) -> None:
+    """Run one bulk import job; the job row carries progress for the browser, in the uploader's language."""
+    from django.utils import translation
+
     from .imports.service import import_job_run
 
-    import_job_run(job_id=job_id)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        import_job_run(job_id=job_id)
 
 
 @shared_task(name="feedback.sweep_queued_imports", acks_late=True, soft_time_limit=60)

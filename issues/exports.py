@@ -19,23 +19,38 @@ except ImportError:  # pragma: no cover - the shared helper is the normal path
         text = str(value)
         return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
 
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
 from .selectors import DailyReport, ReportRow
 
-HEADER = ["板块", "排名", "问题编号", "问题", "类别", "范围", "部门", "状态", "优先级", "当日工单", "前7日日均", "增长",
-          "7天工单", "累计工单", "措施", "措施日期"]
+# Column titles, translated when a download is made (gettext_lazy): the reader's language in a
+# request, the default language in the emailed report.
+HEADER = [_("板块"), _("排名"), _("问题编号"), _("问题"), _("类别"), _("范围"), _("部门"), _("状态"), _("优先级"),
+          _("当日工单"), _("前7日日均"), _("增长"), _("7天工单"), _("累计工单"), _("措施"), _("措施日期")]
+SECTION_TITLES = {"top_by_volume": _("当日工单最多"), "top_by_growth": _("增长最快"), "new": _("新问题"),
+                  "spiking": _("激增"), "resolved": _("已解决")}
+
+
+def _first_row(report: DailyReport) -> list[str]:
+    return [gettext("每日高频问题报告 %(day)s") % {"day": report.day.isoformat()},
+            gettext("当日工单 %(count)s") % {"count": report.tickets}]
 
 
 def report_rows(report: DailyReport) -> Iterable[list[Any]]:
     """Yield the report as rows: one per issue per section, every cell neutralised."""
-    for _, title, rows in report.sections:
+    language = get_language() or "zh-hans"
+    for key, title, rows in report.sections:
+        title = str(SECTION_TITLES.get(key, title))
         for rank, entry in enumerate(rows, start=1):
             if isinstance(entry, ReportRow):
                 issue, count, baseline, growth = entry.issue, entry.count, entry.baseline, entry.growth
             else:
                 issue, count, baseline, growth = entry, None, None, None
             yield [safe_cell(v) for v in (
-                title, rank, issue.pk, issue.title, issue.category.name_zh, issue.scope_key,
-                issue.department.name_zh if issue.department_id else "", issue.get_status_display(),
+                title, rank, issue.pk, issue.display_title(language), issue.category.display_name(language),
+                issue.scope_key, issue.department.display_name(language) if issue.department_id else "",
+                issue.get_status_display(),
                 issue.priority, count, baseline, growth, issue.count_7d, issue.ticket_count,
                 issue.action_taken, issue.action_date.isoformat() if issue.action_date else "",
             )]
@@ -45,8 +60,8 @@ def report_csv(report: DailyReport) -> bytes:
     """Return the report as CSV in UTF-8 with a BOM, so Excel shows the Chinese correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([f"每日高频问题报告 {report.day.isoformat()}", f"当日工单 {report.tickets}"])
-    writer.writerow(HEADER)
+    writer.writerow(_first_row(report))
+    writer.writerow([str(title) for title in HEADER])
     writer.writerows(report_rows(report))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -59,8 +74,8 @@ def report_xlsx(report: DailyReport) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = report.day.isoformat()
-    sheet.append([f"每日高频问题报告 {report.day.isoformat()}", f"当日工单 {report.tickets}"])
-    sheet.append(HEADER)
+    sheet.append(_first_row(report))
+    sheet.append([str(title) for title in HEADER])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in report_rows(report):

@@ -1,9 +1,10 @@
 """Serializer fields shared by the APIs."""
 from __future__ import annotations
+from django.utils.translation import gettext_lazy
 
 from rest_framework import serializers
 
-NUL_MESSAGE = "不能包含空字符 NUL (a NUL byte is not allowed)"
+NUL_MESSAGE = gettext_lazy("不能包含空字符 NUL")
 
 
 class CodeRelatedField(serializers.SlugRelatedField):

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 
 from feedback.dates import date_out_of_range_message
@@ -36,7 +37,7 @@ class DateOrDateTimeField(forms.Field):
         if moment is not None:
             return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
         raise forms.ValidationError(
-            "日期格式无效，请使用 YYYY-MM-DD 或 ISO 8601 时间 (use YYYY-MM-DD or an ISO 8601 date-time)",
+            gettext("日期格式无效，请使用 YYYY-MM-DD 或 ISO 8601 时间"),
             code="invalid",
         )
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -165,7 +166,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise ValidationError(exc.errors) from exc
         except DuplicateTicket as exc:
             return Response(
-                {"detail": f"重复工单，已存在 #{exc.ticket.pk} (duplicate external id)", "id": exc.ticket.pk},
+                {"detail": gettext("重复工单，已存在 #%(ticket)s") % {"ticket": exc.ticket.pk}, "id": exc.ticket.pk},
                 status=status.HTTP_409_CONFLICT,
             )
         body = {**ticket_data(ticket, user=request.user), "warnings": data.warnings}
@@ -231,7 +232,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except IntegrityError:
             # A concurrent import saved one of these external ids first; the transaction saved nothing.
             return Response(
-                {"detail": "并发导入冲突，未保存任何工单，请重试 (conflict with a concurrent import; nothing saved, retry)"},
+                {"detail": gettext("并发导入冲突，未保存任何工单，请重试")},
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(result, status=status.HTTP_201_CREATED)
@@ -257,12 +258,12 @@ def _batch_items(payload: Any) -> tuple[list[Any], str | None]:
     """Return the list under ``tickets``, or why the whole request is refused before looking at any item."""
     items = payload.get("tickets") if isinstance(payload, dict) else None
     if not isinstance(items, list):
-        return [], '请求体须为 {"tickets": [...]} (expected {"tickets": [...]})'
+        return [], gettext("请求体须为 {\"tickets\": [...]}")
     if not items:
-        return [], "tickets 为空 (no tickets given)"
+        return [], gettext("tickets 为空")
     limit = settings.API_BATCH_MAX
     if len(items) > limit:
-        return [], f"一次最多 {limit} 条工单，收到 {len(items)} 条 (at most {limit} tickets per batch, got {len(items)})"
+        return [], gettext("一次最多 %(limit)s 条工单，收到 %(count)s 条") % {"limit": limit, "count": len(items)}
     return items, None
 
 

@@ -16,6 +16,7 @@ kept and the non-empty ones are combined. An explicit column mapping
 overrides all of it; several columns mapped to ``text`` are combined too.
 """
 from __future__ import annotations
+from django.utils.translation import get_language, gettext
 
 import json
 import re
@@ -122,7 +123,8 @@ class Preset:
 
     @property
     def display(self) -> str:
-        return f"{self.label} ({self.label_en})"
+        """The platform's name in the active language (淘宝 / Taobao)."""
+        return self.label_en if (get_language() or "").startswith("en") else self.label
 
 
 @lru_cache(maxsize=1)
@@ -169,12 +171,9 @@ class Schema:
     presets: bool = False  # whether platform presets apply
 
     def missing_message(self, missing: Sequence[str], headers: Sequence[str]) -> str:
-        wanted = "、".join(self.labels.get(name, name) for name in missing)
-        english = ", ".join(missing)
-        return (
-            f"找不到必需的列：{wanted}；文件的列：{_listing(headers)}；可用列映射指定，例如 商品编号=sku "
-            f"(required columns not found: {english}; map them, e.g. 商品编号=sku)"
-        )
+        wanted = gettext("、").join(str(self.labels.get(name, name)) for name in missing)
+        return gettext("找不到必需的列：%(wanted)s；文件的列：%(headers)s；可用列映射指定，例如 商品编号=sku") % {
+            "wanted": wanted, "headers": _listing(headers)}
 
 
 _RANKS: dict[tuple[str, str | None], dict[str, tuple[str, int]]] = {}
@@ -225,8 +224,7 @@ def field_name_resolve(value: str, *, schema: Schema = TICKETS) -> str:
         if key in ranks:
             return ranks[key][0]
     raise ValueError(
-        f"未知字段 '{value}'，可用：{', '.join(schema.fields)} 或 ignore "
-        f"(unknown field; use one of {', '.join(schema.fields)}, ignore)"
+        gettext("未知字段 '%(value)s'，可用：%(fields)s 或 ignore") % {"value": value, "fields": ', '.join(schema.fields)}
     )
 
 
@@ -239,17 +237,17 @@ def column_mapping_parse(text: str, *, schema: Schema = TICKETS) -> dict[str, st
             continue
         line = line.replace("＝", "=")
         if "=" not in line:
-            raise ValueError(f"第 {number} 行缺少 '='，格式为 列名=字段 (line {number}: expected COLUMN=field)")
+            raise ValueError(gettext("第 %(number)s 行缺少 '='，格式为 列名=字段") % {"number": number})
         column, _, target = line.rpartition("=")
         column = column.strip()
         if not column:
-            raise ValueError(f"第 {number} 行缺少列名 (line {number}: column name is empty)")
+            raise ValueError(gettext("第 %(number)s 行缺少列名") % {"number": number})
         if not target.strip():
-            raise ValueError(f"第 {number} 行缺少字段 (line {number}: field is empty)")
+            raise ValueError(gettext("第 %(number)s 行缺少字段") % {"number": number})
         try:
             mapping[column] = field_name_resolve(target, schema=schema)
         except ValueError as exc:
-            raise ValueError(f"第 {number} 行：{exc} (line {number})") from None
+            raise ValueError(gettext("第 %(number)s 行：%(exc)s") % {"number": number, "exc": exc}) from None
     return mapping
 
 
@@ -329,8 +327,7 @@ def columns_resolve(
         key = header_normalise(column)
         if key not in keys:
             raise ImportFileError(
-                f"列映射中的列「{column}」不在文件中；文件的列：{_listing(headers)} "
-                f"(mapped column '{column}' is not in the file)"
+                gettext("列映射中的列「%(column)s」不在文件中；文件的列：%(headers)s") % {"column": column, "headers": _listing(headers)}
             )
         explicit[keys.index(key)] = field_name_resolve(target, schema=schema)
 
@@ -344,8 +341,8 @@ def columns_resolve(
             continue
         if target in columns:
             raise ImportFileError(
-                f"列映射把「{headers[columns[target]]}」和「{headers[index]}」都映射到了 {target}，只能选一列 "
-                f"(two columns are mapped to {target}; only {', '.join(sorted(schema.combined)) or 'none'} may take several)"
+                gettext("列映射把「%(first)s」和「%(second)s」都映射到了 %(field)s，只能选一列") % {
+                    "first": headers[columns[target]], "second": headers[index], "field": target}
             )
         columns[target] = index
 
@@ -374,22 +371,20 @@ def columns_resolve(
     missing = [name for name in schema.required if name not in columns]
     if missing:
         if schema is TICKETS:
-            raise ImportFileError(
-                f"找不到内容列（可用列名：内容、买家留言、问题描述、退款原因、退款说明、投诉内容、评价内容、text、content），"
-                f"文件的列：{_listing(headers)}；可用列映射指定，例如 评价正文=text "
-                f"(no text column found; headers in the file: {_listing(headers)}; map one, e.g. 评价正文=text)"
-            )
+            raise ImportFileError(gettext(
+                "找不到内容列（可用列名：内容、买家留言、问题描述、退款原因、退款说明、投诉内容、评价内容、text、content），"
+                "文件的列：%(headers)s；可用列映射指定，例如 评价正文=text") % {"headers": _listing(headers)})
         raise ImportFileError(schema.missing_message(missing, headers))
     plan = ColumnPlan(
         header_row=header_row, headers=headers, columns=columns, combined=combined, schema=schema,
         preset=preset, detected=detected,
     )
     if detected:
-        others = "、".join(p.label for p in tied)
-        also = f"；也像：{others}，如不对请用 --source 指定 (also resembles {', '.join(p.name for p in tied)})" if tied else ""
+        others = gettext("、").join(p.display for p in tied)
+        also = gettext("；也像：%(others)s，如不对请用 --source 指定") % {"others": others} if tied else ""
         plan.warnings.append(
-            f"按平台格式识别：{preset.label}（--source {preset.name}）{also} "
-            f"(detected the {preset.label_en} format from the headers; pass --source to choose another)"
+            gettext("按平台格式识别：%(label)s（--source %(name)s）%(also)s") % {
+                "label": preset.display, "name": preset.name, "also": also}
         )
     for target, indexes in combined.items():
         if len(indexes) > 1:
@@ -399,23 +394,20 @@ def columns_resolve(
     duplicated = sorted({h for i, h in enumerate(headers) if h and keys.count(keys[i]) > 1})
     if duplicated:
         plan.warnings.append(
-            f"表头有重名的列：{_listing(duplicated)}，只用了每组中最先识别的一列（内容列全部合并） "
-            f"(duplicate header names; the first recognised column of each is used, text columns are all combined)"
+            gettext("表头有重名的列：%(duplicated)s，只用了每组中最先识别的一列（内容列全部合并）") % {"duplicated": _listing(duplicated)}
         )
     used = set(columns.values()) | {i for indexes in combined.values() for i in indexes} | set(explicit)
     unused = [h for i, h in enumerate(headers) if i not in used and h]
     if unused:
-        plan.warnings.append(f"这些列未导入：{_listing(unused)} (columns not imported)")
+        plan.warnings.append(gettext("这些列未导入：%(unused)s") % {"unused": _listing(unused)})
     if schema is TICKETS:
         if "external_id" not in columns:
             plan.warnings.append(
-                "文件没有工单号列：无法去重，重复导入同一文件会产生重复工单 "
-                "(no external id column: rows cannot be deduplicated, importing this file again creates duplicates)"
+                gettext("文件没有工单号列：无法去重，重复导入同一文件会产生重复工单")
             )
         if "received_at" not in columns:
             plan.warnings.append(
-                "文件没有时间列（如 申请时间、创建时间）：所有工单的时间记为导入时刻 "
-                "(no date column: every ticket is dated at the moment of import)"
+                gettext("文件没有时间列（如 申请时间、创建时间）：所有工单的时间记为导入时刻")
             )
     return plan
 
@@ -456,7 +448,7 @@ def header_find(
             if len(non_blank) > HEADER_SEARCH_ROWS:
                 break
     if not non_blank:
-        raise ImportFileError("文件没有任何数据行 (the file has no rows)")
+        raise ImportFileError(gettext("文件没有任何数据行"))
 
     first_error: ImportFileError | None = None
     best: tuple[tuple[int, int, int], ColumnPlan, int] | None = None  # (rank, plan, buffered index of last header row)
@@ -484,15 +476,14 @@ def header_find(
             if best is None or rank > best[0]:
                 best = (rank, plan, last_index)
     if best is None:
-        raise first_error or ImportFileError("文件没有任何数据行 (the file has no rows)")
+        raise first_error or ImportFileError(gettext("文件没有任何数据行"))
     _, plan, last_index = best
     if plan.header_rows == 2:
         plan.warnings.insert(0, (
-            f"表头占两行（第 {plan.header_row}–{plan.header_row + 1} 行，含合并单元格），已合并 "
-            f"(two-row header on rows {plan.header_row}-{plan.header_row + 1} combined)"
+            gettext("表头占两行（第 %(header_row)s–%(header_row2)s 行，含合并单元格），已合并") % {"header_row": plan.header_row, "header_row2": plan.header_row + 1}
         ))
     if plan.header_row > 1:
-        plan.warnings.insert(0, f"表头在第 {plan.header_row} 行，之前的行已忽略 (header found on row {plan.header_row}; rows above it ignored)")
+        plan.warnings.insert(0, gettext("表头在第 %(header_row)s 行，之前的行已忽略") % {"header_row": plan.header_row})
     return plan, chain(buffered[last_index + 1:], rows)
 
 
@@ -510,7 +501,7 @@ def header_score(
 
 def _listing(headers: Sequence[str]) -> str:
     shown = [h for h in headers if h][:30]
-    return "、".join(f"「{h}」" for h in shown) if shown else "（无 none）"
+    return gettext("、").join(gettext("「%(header)s」") % {"header": h} for h in shown) if shown else gettext("（无）")
 
 
 # --- cells ---
@@ -606,7 +597,7 @@ def channel_parse(value: Any) -> str:
     if key in _CHANNEL_BY_KEY:
         return _CHANNEL_BY_KEY[key]
     known = "、".join(str(c.label) for c in Channel)
-    raise ValueError(f"未知渠道「{text.strip()[:40]}」，可用：{known} (unknown channel; use one of {', '.join(Channel.values)})")
+    raise ValueError(gettext("未知渠道「%(text)s」，可用：%(known)s") % {"text": text.strip()[:40], "known": known, "values": ', '.join(Channel.values)})
 
 
 _DATE_RE = re.compile(
@@ -661,7 +652,7 @@ def datetime_parse(value: Any, *, tz: ZoneInfo) -> datetime | None:
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=tz)
     if isinstance(value, bool):
-        raise ValueError(f"无法识别的日期「{value}」 (unparseable date)")
+        raise ValueError(gettext("无法识别的日期「%(value)s」") % {"value": value})
     if isinstance(value, (int, float)):
         return _number_to_datetime(value, str(value), tz)
     original = str(value).strip(_STRIP)
@@ -692,7 +683,7 @@ def datetime_parse(value: Any, *, tz: ZoneInfo) -> datetime | None:
         return result if result.tzinfo else result.replace(tzinfo=tz)
     except (ValueError, OverflowError):
         raise ValueError(
-            f"无法识别的日期「{original[:40]}」，请用 2026-05-01 或 2026-05-01 13:45:00 (unparseable date)"
+            gettext("无法识别的日期「%(original)s」，请用 2026-05-01 或 2026-05-01 13:45:00") % {"original": original[:40]}
         ) from None
 
 
@@ -719,4 +710,4 @@ def _number_to_datetime(number: float, text: str, tz: ZoneInfo) -> datetime:
         from openpyxl.utils.datetime import from_excel
 
         return from_excel(number).replace(tzinfo=tz)
-    raise ValueError(f"无法识别的日期「{text[:40]}」 (unparseable date)")
+    raise ValueError(gettext("无法识别的日期「%(text)s」") % {"text": text[:40]})

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from . import columns as cols
 from .readers import ImportFileError, Table, table_open
@@ -131,8 +132,7 @@ def data_rows(rows: Iterator[tuple[int, list[Any]]], report: ImportReport) -> It
         if summary:
             listed = "、".join(str(r) for r in summary[:ROWS_QUOTED])
             report.file_warning_add(
-                f"跳过了 {len(summary)} 行合计/总计行（第 {listed} 行），不算失败 "
-                f"(skipped {len(summary)} total rows: {listed}; not counted as failures)"
+                gettext("跳过了 %(count)s 行合计/总计行（第 %(listed)s 行），不算失败") % {"count": len(summary), "listed": listed}
             )
 
 
@@ -230,16 +230,18 @@ def job_finish(job, *, status: str, message: str) -> None:
 
 # A file uploaded while the broker is down is kept; the job waits for the sweeper, never refused.
 QUEUED_UNTIL_BROKER_RETURNS = (
-    "任务队列暂时不可用：文件已保存，队列恢复后自动开始导入，无需重新上传 "
-    "(the task queue is unreachable: the file is saved and the import starts by itself when the queue is back; "
-    "no need to upload again)"
+    gettext_lazy("任务队列暂时不可用：文件已保存，队列恢复后自动开始导入，无需重新上传")
 )
 
 
-def job_enqueue(*, task, model: type[models.Model], job_id: int) -> None:
-    """Send the job's task; if the broker is unreachable the job stays queued for ``jobs_queued_requeue``."""
+def job_enqueue(*, task, model: type[models.Model], job_id: int, language: str | None = None) -> None:
+    """Send the job's task; if the broker is unreachable the job stays queued for ``jobs_queued_requeue``.
+
+    ``language`` is the uploader's: the worker writes the job's messages in it (a job sent again by
+    the sweeper has none and is written in the default language).
+    """
     try:
-        task.apply_async(args=[job_id], retry=False)
+        task.apply_async(args=[job_id], kwargs={"language": language} if language else {}, retry=False)
     except Exception as exc:  # kombu raises several types for an unreachable broker
         logger.warning("broker unavailable, %s %s stays queued for the sweeper: %s", model.__name__, job_id, exc)
         model.objects.filter(pk=job_id, status=model.Status.QUEUED).update(message=QUEUED_UNTIL_BROKER_RETURNS)
@@ -274,7 +276,7 @@ def job_run(job, *, body: Callable[[str], ImportReport | None], model_label: str
         job_finish(
             job,
             status=job.Status.FAILED,
-            message=f"导入意外中断，已导入的行已保存 (the import stopped unexpectedly; rows already imported are kept): {type(exc).__name__}",
+            message=gettext("导入意外中断，已导入的行已保存：%(error)s") % {"error": type(exc).__name__},
         )
         raise
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from feedback.models import Product
 
@@ -78,11 +79,10 @@ def products_import_file(
     with table_with_plan(path=path, report=result, schema=PRODUCTS, mapping=column_mapping, sheet=sheet) as (_, plan, rows):
         if "category" not in plan.columns:
             result.file_warning_add(
-                f"文件没有类目列：新商品归入「{UNCATEGORISED}」，已有商品的类目不变 "
-                f"(no category column: new products are filed under '{UNCATEGORISED}', known products keep theirs)"
+                gettext("文件没有类目列：新商品归入「%(UNCATEGORISED)s」，已有商品的类目不变") % {"UNCATEGORISED": UNCATEGORISED}
             )
         if "price" in plan.columns:
-            result.file_warning_add("价格列已检查，但不保存（商品没有价格字段） (prices are checked but not stored)")
+            result.file_warning_add(gettext("价格列已检查，但不保存（商品没有价格字段）"))
 
         def issue(row: int, name: str, message: str, value: Any) -> dict[str, Any]:
             text = cols.cell_text(value)[:80] if value is not None else None
@@ -99,29 +99,28 @@ def products_import_file(
             errors = []
             sku, exact = cols.id_clean(cell(cells, "sku"))
             if not sku:
-                errors.append(issue(row_number, "sku", "商家编码为空 (SKU is empty)", sku))
+                errors.append(issue(row_number, "sku", gettext("商家编码为空"), sku))
             elif not exact:
                 errors.append(issue(row_number, "sku", (
-                    "商家编码被表格软件改成了科学计数法或超过 15 位的数字，末几位已丢失；请把该列设为文本后重新导出 "
-                    "(the SKU lost digits in a spreadsheet; format the column as text and export again)"
+                    gettext("商家编码被表格软件改成了科学计数法或超过 15 位的数字，末几位已丢失；请把该列设为文本后重新导出")
                 ), sku))
             elif len(sku) > _SKU_MAX:
-                errors.append(issue(row_number, "sku", f"商家编码过长，最多 {_SKU_MAX} 个字符 (SKU longer than {_SKU_MAX})", sku))
+                errors.append(issue(row_number, "sku", gettext("商家编码过长，最多 %(SKU_MAX)s 个字符") % {"SKU_MAX": _SKU_MAX}, sku))
             name = cols.cell_text(cell(cells, "name")).strip()
             if not name:
-                errors.append(issue(row_number, "name", "商品名称为空 (name is empty)", name))
+                errors.append(issue(row_number, "name", gettext("商品名称为空"), name))
             elif len(name) > _NAME_MAX:
-                errors.append(issue(row_number, "name", f"商品名称过长，最多 {_NAME_MAX} 字 (name longer than {_NAME_MAX})", name))
+                errors.append(issue(row_number, "name", gettext("商品名称过长，最多 %(NAME_MAX)s 字") % {"NAME_MAX": _NAME_MAX}, name))
             category = cols.cell_text(cell(cells, "category")).strip()
             if len(category) > _CATEGORY_MAX:
-                errors.append(issue(row_number, "category", f"类目过长，最多 {_CATEGORY_MAX} 字 (category longer than {_CATEGORY_MAX})", category))
+                errors.append(issue(row_number, "category", gettext("类目过长，最多 %(CATEGORY_MAX)s 字") % {"CATEGORY_MAX": _CATEGORY_MAX}, category))
             price = cell(cells, "price")
             if cols.cell_text(price).strip():
                 try:
                     if Decimal(cols.cell_text(price).strip().lstrip("¥￥").replace(",", "")) < 0:
                         raise InvalidOperation
                 except InvalidOperation:
-                    result.warning_add(issue(row_number, "price", "价格不是非负数字，已忽略 (price is not a number >= 0; ignored)", price))
+                    result.warning_add(issue(row_number, "price", gettext("价格不是非负数字，已忽略"), price))
             if errors:
                 result.failed += 1
                 for entry in errors:
@@ -129,12 +128,11 @@ def products_import_file(
                 continue
             if "category" in plan.columns and not category:
                 result.warning_add(issue(row_number, "category", (
-                    f"类目为空：已有商品保留原类目，新商品归入「{UNCATEGORISED}」 "
-                    f"(empty category: a known product keeps its own, a new one is filed under '{UNCATEGORISED}')"
+                    gettext("类目为空：已有商品保留原类目，新商品归入「%(UNCATEGORISED)s」") % {"UNCATEGORISED": UNCATEGORISED}
                 ), category))
             if sku in seen:
                 result.warning_add(issue(row_number, "sku", (
-                    f"第 {seen[sku]} 行的商家编码与本行相同，以本行（较后的一行）为准 (same SKU as row {seen[sku]}; the later row wins)"
+                    gettext("第 %(sku)s 行的商家编码与本行相同，以本行（较后的一行）为准") % {"sku": seen[sku]}
                 ), sku))
             seen[sku] = row_number
             pending.append(_Row(row=row_number, sku=sku, name=name, category=category))

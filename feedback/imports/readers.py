@@ -27,6 +27,7 @@ Every error that stops the file as a whole is an :class:`ImportFileError` whose
 message says what is wrong in Chinese, then in English.
 """
 from __future__ import annotations
+from django.utils.translation import gettext, gettext_lazy
 
 import codecs
 import csv
@@ -38,7 +39,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-SUPPORTED_FORMATS = "CSV（UTF-8、UTF-8 BOM、GB18030/GBK 编码）或 XLSX (supported formats: CSV in UTF-8, UTF-8 with BOM or GB18030/GBK; XLSX)"
+SUPPORTED_FORMATS = gettext_lazy("CSV（UTF-8、UTF-8 BOM、GB18030/GBK 编码）或 XLSX")
 
 SAMPLE_BYTES = 256 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -64,15 +65,15 @@ CSV_DELIMITERS = (",", "\t", ";", "|")
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 
 # (leading bytes, what the file is) for binary formats people upload by mistake.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+_SIGNATURES: tuple[tuple[bytes, Any], ...] = (
     (b"%PDF", "PDF"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件 (.xls/.doc)，请在 Excel 中另存为 XLSX (legacy .xls/.doc; save it as XLSX)"),
-    (b"\x89PNG", "PNG 图片 (PNG image)"),
-    (b"\xff\xd8\xff", "JPEG 图片 (JPEG image)"),
-    (b"GIF8", "GIF 图片 (GIF image)"),
-    (b"\x1f\x8b", "gzip 压缩包 (gzip archive)"),
-    (b"Rar!", "RAR 压缩包 (RAR archive)"),
-    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包 (7z archive)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", gettext_lazy("旧版 Office 文件 (.xls/.doc)，请在 Excel 中另存为 XLSX")),
+    (b"\x89PNG", gettext_lazy("PNG 图片")),
+    (b"\xff\xd8\xff", gettext_lazy("JPEG 图片")),
+    (b"GIF8", gettext_lazy("GIF 图片")),
+    (b"\x1f\x8b", gettext_lazy("gzip 压缩包")),
+    (b"Rar!", gettext_lazy("RAR 压缩包")),
+    (b"7z\xbc\xaf\x27\x1c", gettext_lazy("7z 压缩包")),
 )
 
 
@@ -82,13 +83,15 @@ class ImportFileError(Exception):
 
 class UnsupportedFormatError(ImportFileError):
     def __init__(self, what: str):
-        super().__init__(f"不支持的文件格式：{what}。请上传 {SUPPORTED_FORMATS}")
+        super().__init__(gettext("不支持的文件格式：%(what)s。请上传 %(formats)s") % {
+            "what": what, "formats": SUPPORTED_FORMATS})
 
 
 class NotTextCSVError(ImportFileError):
     def __init__(self, detail: str = ""):
-        suffix = f"：{detail}" if detail else ""
-        super().__init__(f"文件不是有效的 CSV 文本 (file is not a text CSV){suffix}。请上传 {SUPPORTED_FORMATS}")
+        suffix = gettext("：%(detail)s") % {"detail": detail} if detail else ""
+        super().__init__(gettext("文件不是有效的 CSV 文本%(detail)s。请上传 %(formats)s") % {
+            "detail": suffix, "formats": SUPPORTED_FORMATS})
 
 
 @dataclass
@@ -127,7 +130,7 @@ def table_open(path: str | Path, *, sheet_name: str | None = None, sheet_scorer=
     """
     path = Path(path)
     if not path.is_file():
-        raise ImportFileError(f"文件不存在：{path} (file not found)")
+        raise ImportFileError(gettext("文件不存在：%(path)s") % {"path": path})
     kind = format_detect(path)
     if kind == "xlsx":
         return _xlsx_open(path, sheet_name=sheet_name, sheet_scorer=sheet_scorer)
@@ -145,15 +148,14 @@ def format_detect(path: str | Path) -> str:
     with open(path, "rb") as stream:
         head = stream.read(8)
     if not head:
-        raise ImportFileError("文件是空的 (file is empty)")
+        raise ImportFileError(gettext("文件是空的"))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
         except (zipfile.BadZipFile, OSError, ValueError):
             raise ImportFileError(
-                "XLSX 文件已损坏（不是完整的 zip 压缩包），请重新导出或在 Excel 中另存为 XLSX "
-                "(damaged XLSX: not a complete zip archive; export it again)"
+                gettext("XLSX 文件已损坏（不是完整的 zip 压缩包），请重新导出或在 Excel 中另存为 XLSX")
             ) from None
         if "xl/workbook.xml" in names:
             return "xlsx"
@@ -162,8 +164,8 @@ def format_detect(path: str | Path) -> str:
         if "ppt/presentation.xml" in names:
             raise UnsupportedFormatError("PowerPoint 演示文稿 (.pptx)")
         if "content.xml" in names:
-            raise UnsupportedFormatError("OpenDocument 文件 (.ods/.odt)，请另存为 XLSX (save it as XLSX)")
-        raise UnsupportedFormatError("ZIP 压缩包 (zip archive)")
+            raise UnsupportedFormatError(gettext("OpenDocument 文件 (.ods/.odt)，请另存为 XLSX"))
+        raise UnsupportedFormatError(gettext("ZIP 压缩包"))
     for signature, what in _SIGNATURES:
         if head.startswith(signature):
             raise UnsupportedFormatError(what)
@@ -193,7 +195,7 @@ def _scan(path: Path, encoding: str, errors: str = "strict") -> _Scan:
             while chunk := stream.read(CHUNK_BYTES):
                 text = decoder.decode(chunk)
                 if "\x00" in text:
-                    raise NotTextCSVError("含有 NUL 字节 (contains NUL bytes)")
+                    raise NotTextCSVError(gettext("含有 NUL 字节"))
                 newlines += text.count("\n")
                 non_ascii = non_ascii or not text.isascii()
                 offset += len(chunk)
@@ -302,15 +304,12 @@ def _gb18030_or_other(path: Path, sample: bytes, gb_scan: _Scan, damage: str | N
         scan = _scan(path, encoding)
         if scan.error_line is None:
             name = ENCODING_NAMES.get(encoding, encoding)
-            return encoding, scan, f"文件按 {name} 编码读取 (the file was read as {encoding})"
+            return encoding, scan, gettext("文件按 %(name)s 编码读取") % {"name": name, "encoding": encoding}
     # Traditional characters saved as GBK are legitimate and score between mojibake and simplified text.
     if _plausibility(gb_text, simplified=True) >= 0.5:
         return "gb18030", gb_scan, damage
     raise NotTextCSVError(
-        "无法确定文字编码：按 GB18030/GBK 读出的是乱码，按 Big5（繁体）或 Shift-JIS 也读不通；"
-        "请在 Excel 中另存为“CSV UTF-8”后再导入 "
-        "(cannot tell the encoding: the text is garbled as GB18030/GBK and does not read as Big5 or Shift-JIS either; "
-        "save the file as CSV UTF-8 and import it again)"
+        gettext("无法确定文字编码：按 GB18030/GBK 读出的是乱码，按 Big5（繁体）或 Shift-JIS 也读不通；请在 Excel 中另存为“CSV UTF-8”后再导入")
     )
 
 
@@ -321,7 +320,7 @@ def _encoding_detect(path: Path, sample: bytes) -> tuple[str, _Scan, str | None]
     elif sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = ["utf-16"]
     elif b"\x00" in sample:
-        raise NotTextCSVError("含有 NUL 字节 (contains NUL bytes)")
+        raise NotTextCSVError(gettext("含有 NUL 字节"))
     else:
         candidates = ["utf-8", "gb18030"]
     for encoding in candidates:
@@ -332,27 +331,26 @@ def _encoding_detect(path: Path, sample: bytes) -> tuple[str, _Scan, str | None]
             return encoding, scan, None
         if _damaged_but_readable(encoding, scan, sample):
             warning = (
-                f"文件按 {encoding} 读取，第 {scan.error_line} 行附近有无法解码的字节，已替换为 � "
-                f"(undecodable bytes near line {scan.error_line} were replaced)"
+                gettext("文件按 %(encoding)s 读取，第 %(error_line)s 行附近有无法解码的字节，已替换为 �") % {"encoding": encoding, "error_line": scan.error_line}
             )
             return encoding, _scan(path, encoding, errors="replace"), warning
     if candidates != ["utf-8", "gb18030"]:
-        raise NotTextCSVError(f"无法按 {candidates[0]} 解码 (does not decode as {candidates[0]})")
+        raise NotTextCSVError(gettext("无法按 %(candidates)s 解码") % {"candidates": candidates[0]})
     for encoding in FALLBACK_ENCODINGS:
         text = _decodes(sample, encoding)
         if text is not None and _plausibility(text, simplified=False) >= MIN_PLAUSIBILITY:
             scan = _scan(path, encoding)
             if scan.error_line is None:
                 name = ENCODING_NAMES.get(encoding, encoding)
-                return encoding, scan, f"文件按 {name} 编码读取 (the file was read as {encoding})"
+                return encoding, scan, gettext("文件按 %(name)s 编码读取") % {"name": name, "encoding": encoding}
     from charset_normalizer import from_bytes
 
     guess = from_bytes(sample).best()
     if guess is not None and guess.encoding:
         scan = _scan(path, guess.encoding)
         if scan.error_line is None:
-            return guess.encoding, scan, f"文件按 {guess.encoding} 编码读取（猜测） (the file was read as {guess.encoding}, a guess)"
-    raise NotTextCSVError("无法识别文字编码 (undecodable bytes)")
+            return guess.encoding, scan, gettext("文件按 %(encoding)s 编码读取（猜测）") % {"encoding": guess.encoding}
+    raise NotTextCSVError(gettext("无法识别文字编码"))
 
 
 def _delimiter_detect(first_line: str) -> str:
@@ -367,11 +365,11 @@ def _csv_open(path: Path) -> Table:
     encoding, scan, damage = _encoding_detect(path, sample)
     text_sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
     if _looks_binary(text_sample):
-        raise NotTextCSVError("含有大量控制字符 (mostly control characters)")
+        raise NotTextCSVError(gettext("含有大量控制字符"))
     stripped = text_sample.lstrip().lower()
     if stripped.startswith("<") and any(tag in stripped[:2000] for tag in ("<html", "<table", "<?xml", "<!doctype")):
         # Some back offices export an HTML table and name it .xls.
-        raise UnsupportedFormatError("HTML/XML 网页文件，请在 Excel 中打开后另存为 XLSX (an HTML or XML page; save it as XLSX)")
+        raise UnsupportedFormatError(gettext("HTML/XML 网页文件，请在 Excel 中打开后另存为 XLSX"))
     first_line = text_sample.splitlines()[0] if text_sample.strip() else ""
     delimiter = _delimiter_detect(first_line)
     errors = "replace" if damage and "�" in damage else "strict"
@@ -391,7 +389,7 @@ def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
         for row_number, cells in enumerate(reader, start=1):
             yield row_number, cells
     except csv.Error as exc:
-        raise ImportFileError(f"CSV 格式错误，在第 {row_number + 1} 行附近：{exc} (malformed CSV near row {row_number + 1})") from None
+        raise ImportFileError(gettext("CSV 格式错误，在第 %(row_number)s 行附近：%(exc)s") % {"row_number": row_number + 1, "exc": exc}) from None
 
 
 # --- XLSX ---
@@ -430,17 +428,14 @@ def xlsx_inflation_check(path: Path) -> None:
                             or (inflated > XLSX_RATIO_FLOOR_BYTES and ratio > XLSX_MAX_RATIO)
                         ):
                             raise ImportFileError(
-                                f"XLSX 解压后异常巨大（「{info.filename[:60]}」解压超过 {inflated // (1024 * 1024)} MB，"
-                                f"压缩比 {ratio:.0f}:1），疑似压缩炸弹或大量空白，已拒绝；请在 Excel 中删除空行空列后另存 "
-                                f"(the XLSX inflates abnormally: part '{info.filename[:60]}' passed "
-                                f"{inflated // (1024 * 1024)} MB at a {ratio:.0f}:1 ratio; refused as a zip bomb or padding)"
+                                gettext("XLSX 解压后异常巨大（「%(filename)s」解压超过 %(inflated)s MB，压缩比 %(ratio).0f:1），疑似压缩炸弹或大量空白，已拒绝；请在 Excel 中删除空行空列后另存") % {"filename": info.filename[:60], "inflated": inflated // (1024 * 1024), "ratio": ratio}
                             )
     except ImportFileError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         # CRC errors, truncated members and unsupported compression all mean a damaged file.
         raise ImportFileError(
-            f"XLSX 文件已损坏，无法解压 (damaged XLSX: {type(exc).__name__})"
+            gettext("XLSX 文件已损坏，无法解压") % {"exc": type(exc).__name__}
         ) from None
 
 
@@ -456,7 +451,7 @@ def _xlsx_open(path: Path, *, sheet_name: str | None = None, sheet_scorer=None) 
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError, zip and XML errors for broken files
         stream.close()
-        raise ImportFileError(f"XLSX 文件已损坏，无法读取 (damaged XLSX: {type(exc).__name__})") from None
+        raise ImportFileError(gettext("XLSX 文件已损坏，无法读取") % {"exc": type(exc).__name__}) from None
 
     def fail(message: str) -> ImportFileError:
         workbook.close()
@@ -465,13 +460,13 @@ def _xlsx_open(path: Path, *, sheet_name: str | None = None, sheet_scorer=None) 
 
     sheets = workbook.worksheets
     if not sheets:
-        raise fail("XLSX 中没有工作表 (the workbook has no worksheet)")
+        raise fail(gettext("XLSX 中没有工作表"))
     names = "、".join(f"「{s.title}」" for s in sheets)
     warnings = []
     if sheet_name:
         matching = [s for s in sheets if s.title.strip() == sheet_name.strip()]
         if not matching:
-            raise fail(f"工作簿中没有名为「{sheet_name}」的工作表；有：{names} (no sheet named '{sheet_name}'; sheets: {names})")
+            raise fail(gettext("工作簿中没有名为「%(sheet_name)s」的工作表；有：%(names)s") % {"sheet_name": sheet_name, "names": names})
         sheet = matching[0]
     else:
         sheet = workbook.active if workbook.active in sheets else sheets[0]
@@ -490,8 +485,7 @@ def _xlsx_open(path: Path, *, sheet_name: str | None = None, sheet_scorer=None) 
                 sheet = best[2]
         if len(sheets) > 1:
             warnings.append(
-                f"工作簿有 {len(sheets)} 个工作表（{names}），导入的是「{sheet.title}」；可用 --sheet 指定 "
-                f"(the workbook has {len(sheets)} sheets; imported '{sheet.title}'; choose one with --sheet)"
+                gettext("工作簿有 %(count)s 个工作表（%(names)s），导入的是「%(title)s」；可用 --sheet 指定") % {"count": len(sheets), "names": names, "title": sheet.title}
             )
     estimated = sheet.max_row
     # The declared dimension is only a hint: some generators write a wrong one,
@@ -514,4 +508,4 @@ def _xlsx_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
         for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield row_number, list(values)
     except Exception as exc:  # a truncated or malformed sheet part
-        raise ImportFileError(f"XLSX 文件已损坏，读取中断 (damaged XLSX while reading: {type(exc).__name__})") from None
+        raise ImportFileError(gettext("XLSX 文件已损坏，读取中断") % {"exc": type(exc).__name__}) from None

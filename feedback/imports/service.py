@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language, gettext
 
 from feedback.masking import mask_phone_numbers
 from feedback.models import Channel, ImportJob, Product
@@ -161,9 +162,7 @@ class _Importer:
             except ValueError:
                 channel = self.default_channel
                 notes.append(("channel", (
-                    f"未知渠道「{cols.cell_text(raw_channel).strip()[:40]}」：工单已导入，渠道记为"
-                    f"「{Channel(channel).label}」，原值见此处 (unknown channel: the ticket was imported "
-                    f"on the '{channel}' channel; the raw value is kept here)"
+                    gettext("未知渠道「%(raw_channel)s」：工单已导入，渠道记为「%(label)s」，原值见此处") % {"raw_channel": cols.cell_text(raw_channel).strip()[:40], "label": Channel(channel).label, "channel": channel}
                 ), cols.cell_text(raw_channel)))
         raw_date = self._cell(cells, "received_at")
         try:
@@ -171,8 +170,7 @@ class _Importer:
         except ValueError:
             received_at = None
             notes.append(("received_at", (
-                f"无法识别的日期「{cols.cell_text(raw_date).strip()[:40]}」：工单已导入，时间记为导入时刻 "
-                f"(unreadable date: the ticket was imported, dated at the moment of import)"
+                gettext("无法识别的日期「%(raw_date)s」：工单已导入，时间记为导入时刻") % {"raw_date": cols.cell_text(raw_date).strip()[:40]}
             ), cols.cell_text(raw_date)))
         raw: dict[str, str] = {}
         exact: dict[str, bool] = {}
@@ -206,21 +204,15 @@ class _Importer:
             column = self.plan.column_name(name)
             quoted = "、".join(str(r) for r in rows) + ("…" if count > len(rows) else "")
             if name == "external_id":
-                consequence = (
-                    "这些行已导入，但没有保存工单号、不参与去重（重新导入修正后的文件会再导入一次这些行）",
-                    "the rows were imported without an external id and are not deduplicated "
-                    "(importing a corrected file imports them again)",
-                )
+                consequence = gettext(
+                    "这些行已导入，但没有保存工单号、不参与去重（重新导入修正后的文件会再导入一次这些行）")
             else:
-                consequence = (
-                    f"这些行已导入，订单号按原样保存并加上「{INEXACT_MARK}」标记",
-                    f"the rows were imported and the order number kept as shown, marked '{INEXACT_MARK}'",
-                )
+                consequence = gettext("这些行已导入，订单号按原样保存并加上「%(mark)s」标记") % {"mark": INEXACT_MARK}
             messages.append(
-                f"「{column}」列有 {count} 行的编号被表格软件改成了科学计数法或超过 15 位的数字（如「{example}」，"
-                f"第 {quoted} 行），末几位已丢失：{consequence[0]}。请在导出或 Excel 中把该列设为文本后重新导出 "
-                f"(column '{column}': {count} ids lost digits in a spreadsheet, e.g. '{example}'; {consequence[1]}; "
-                f"format the column as text and export again)"
+                gettext("「%(column)s」列有 %(count)s 行的编号被表格软件改成了科学计数法或超过 15 位的数字"
+                        "（如「%(example)s」，第 %(quoted)s 行），末几位已丢失：%(consequence)s。"
+                        "请在导出或 Excel 中把该列设为文本后重新导出") % {
+                    "column": column, "count": count, "example": example, "quoted": quoted, "consequence": consequence}
             )
         return messages
 
@@ -275,7 +267,7 @@ class _Importer:
                     duplicates += 1
                     warnings.append(self._issue(
                         pending.row, "external_id",
-                        f"工单号「{external_id}」在本文件中已出现过，已跳过 (duplicate external id in this file, skipped)",
+                        gettext("工单号「%(external_id)s」在本文件中已出现过，已跳过") % {"external_id": external_id},
                         external_id,
                     ))
                     continue
@@ -392,8 +384,7 @@ def import_file(
             # The saved lists already hold the file-level notes of the first run.
             result.errors, result.warnings = list(job.errors), list(job.warnings)
             result.file_warning_add(
-                f"导入进程在第 {skip} 行后中断，已从中断处继续；之前的行没有重复导入 "
-                f"(the import's worker died after {skip} rows; it was resumed there, nothing was imported twice)"
+                gettext("导入进程在第 %(skip)s 行后中断，已从中断处继续；之前的行没有重复导入") % {"skip": skip}
             )
         if job is not None:
             importer._job_save()
@@ -464,7 +455,7 @@ def import_job_create(
 def _job_enqueue(job: ImportJob) -> None:
     from feedback.tasks import run_import
 
-    job_enqueue(task=run_import, model=ImportJob, job_id=job.pk)
+    job_enqueue(task=run_import, model=ImportJob, job_id=job.pk, language=get_language())
 
 
 def import_job_run(*, job_id: int) -> ImportResult | None:

@@ -11,7 +11,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
 from accounts.permissions import Action, ActionRequiredMixin
-from feedback.exports import csv_response
+from feedback.exports import columns_header, csv_response
 from feedback.models import ImportJob, ImportMappingPreset
 
 from .forms import ImportForm, ProductImportForm, WizardMappingForm, WizardUploadForm, max_upload_bytes, upload_path
@@ -91,11 +91,13 @@ class ImportProgressView(ImportAccessMixin, View):
 class ImportErrorReportView(ImportAccessMixin, View):
     def get(self, request, pk: int) -> HttpResponse:
         job = get_object_or_404(ImportJob, pk=pk)
-        header = ["类型 kind", "行号 row", "列 column", "字段 field", "原因 message", "值 value"]
-        rows = [["错误 error", e.get("row"), e.get("column"), e.get("field"), e.get("message"), e.get("value")] for e in job.errors]
-        rows += [["提示 warning", w.get("row"), w.get("column"), w.get("field"), w.get("message"), w.get("value")] for w in job.warnings]
+        header = columns_header([("类型", "kind"), ("行号", "row"), ("列", "column"), ("字段", "field"),
+                                 ("原因", "message"), ("值", "value")])
+        error, warning, note = columns_header([("错误", "error"), ("提示", "warning"), ("说明", "note")])
+        rows = [[error, e.get("row"), e.get("column"), e.get("field"), e.get("message"), e.get("value")] for e in job.errors]
+        rows += [[warning, w.get("row"), w.get("column"), w.get("field"), w.get("message"), w.get("value")] for w in job.warnings]
         if job.message:
-            rows.append(["说明 note", None, None, None, job.message, None])
+            rows.append([note, None, None, None, job.message, None])
         return csv_response(filename=f"import-{job.pk}-errors.csv", header=header, rows=rows)
 
 

@@ -1,5 +1,6 @@
 """Serialisers of the issues API: shapes only; the services do the work."""
 from __future__ import annotations
+from django.utils.translation import gettext, gettext_lazy
 
 from rest_framework import serializers
 
@@ -202,8 +203,7 @@ def _status_list(value: str) -> str:
     unknown = [s for s in value.split(",") if s not in IssueStatus.values]
     if unknown:
         raise serializers.ValidationError(
-            f"未知状态 {', '.join(unknown)}；可用 open 或 {', '.join(IssueStatus.values)} 的逗号列表 "
-            f"(unknown status; use open or a comma list of statuses)")
+            gettext("未知状态 %(unknown)s；可用 open 或 %(values)s 的逗号列表") % {"unknown": ', '.join(unknown), "values": ', '.join(IssueStatus.values)})
     return value
 
 
@@ -220,7 +220,7 @@ class IssueListQuerySerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.values, required=False, allow_blank=True)
     assignee = serializers.RegexField(r"^(me|[0-9]{1,18})$", required=False, allow_blank=True,
                                       help_text="`me` or a user id.",
-                                      error_messages={"invalid": "应为 me 或用户编号 (me or a user id)"})
+                                      error_messages={"invalid": gettext_lazy("应为 me 或用户编号")})
     q = serializers.CharField(required=False, allow_blank=True, max_length=200,
                               help_text="Text in the title, scope or keywords.")
     ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, allow_blank=True)

@@ -11,6 +11,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -146,7 +147,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             by_id = re.fullmatch(r"[0-9]{1,18}", str(reference))  # not str.isdigit: "²" is a digit int() refuses
             assignee = (users.filter(pk=int(reference)) if by_id else users.filter(username=reference)).first()
             if assignee is None:
-                raise ValidationError({"assignee": "未知用户 (unknown user)"})
+                raise ValidationError({"assignee": gettext("未知用户")})
         _service_call(services.issue_assign, issue=issue, assignee=assignee, actor=request.user,
                       note=data.validated_data["note"])
         return self._detail_response(issue.pk)
@@ -170,7 +171,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         into = Issue.objects.filter(pk=data.validated_data["into"]).first()
         if into is None:
-            raise ValidationError({"into": "未知问题 (unknown issue)"})
+            raise ValidationError({"into": gettext("未知问题")})
         merged = _service_call(services.issue_merge, issue=issue, into=into, actor=request.user,
                                note=data.validated_data["note"])
         return self._detail_response(merged.pk)
@@ -213,7 +214,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             Department.objects.filter(pk=request.user.department_id).first()
         )
         if department is None:
-            raise ValidationError({"department": "请指定部门 (give a department code)"})
+            raise ValidationError({"department": gettext("请指定部门")})
         page = self.paginate_queryset(selectors.department_queue(department=department))
         sparklines = selectors.issue_sparklines(issue_ids=[issue.pk for issue in page])
         return self.get_paginated_response(

@@ -11,7 +11,7 @@ class SalesUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         name = (upload.name or "").lower()
         if not name.endswith(ALLOWED_SUFFIXES):
-            raise forms.ValidationError(_("请上传 CSV 或 XLSX 文件 (upload a CSV or XLSX file)"))
+            raise forms.ValidationError(_("请上传 CSV 或 XLSX 文件"))
         return upload
 
 

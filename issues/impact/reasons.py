@@ -13,6 +13,7 @@ categories come first. A reason no keyword matches maps to "" (unrecognised),
 unless a fallback classifier is given and names a category.
 """
 from __future__ import annotations
+from django.utils.translation import gettext
 
 import re
 from collections import Counter
@@ -88,7 +89,7 @@ def reasons_to_categories(cell: str, returns: int, *, fallback: Classifier | Non
     counted = sum(n for _, n in parts if n is not None)
     if counted > returns:
         raise ReasonCountError(
-            f"退货原因中的数量合计 {counted} 大于退货数 {returns} (reason counts add up to {counted}, more than {returns} returns)"
+            gettext("退货原因中的数量合计 %(counted)s 大于退货数 %(returns)s") % {"counted": counted, "returns": returns}
         )
     uncounted = [text for text, n in parts if n is None]
     for text, n in parts:

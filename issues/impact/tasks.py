@@ -55,11 +55,15 @@ def nightly() -> None:
 
 
 @shared_task(name="impact.run_sales_import", acks_late=True, soft_time_limit=3600, time_limit=3700)
-def run_sales_import(job_id: int) -> None:
-    """Run one uploaded orders/returns file; the job row carries progress for the browser."""
+def run_sales_import(job_id: int, language: str | None = None) -> None:
+    """Run one uploaded orders/returns file; the job row carries progress for the browser, in the uploader's language."""
+    from django.conf import settings
+    from django.utils import translation
+
     from .services import sales_import_job_run
 
-    sales_import_job_run(job_id=job_id)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        sales_import_job_run(job_id=job_id)
 
 
 @shared_task(name="impact.sweep_queued_imports", acks_late=True, soft_time_limit=60)

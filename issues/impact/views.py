@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
-from feedback.exports import csv_response
+from feedback.exports import columns_header, csv_response
 from issues.models import Department
 
 from . import selectors
@@ -151,8 +151,9 @@ class TrendCsvView(LoginRequiredMixin, View):
     def get(self, request) -> HttpResponse:
         scope = selectors.dashboard_scope(user=request.user, department_code=request.GET.get("department"))
         start, end = _range(request)
-        header = ["日期 date", "订单数 orders", "退货数 returns", "工单数 tickets", "退货率 return_rate",
-                  "投诉率（每千单） complaint_rate_per_1000", "7 天退货率 return_rate_7d", "7 天投诉率 complaint_rate_7d"]
+        header = columns_header([("日期", "date"), ("订单数", "orders"), ("退货数", "returns"), ("工单数", "tickets"),
+            ("退货率", "return_rate"), ("投诉率（每千单）", "complaint_rate_per_1000"), ("7 天退货率", "return_rate_7d"),
+            ("7 天投诉率", "complaint_rate_7d")])
         rows = [
             [r["day"], r["orders"], r["returns"], r["tickets"], r["return_rate"], r["complaint_rate"],
              r["return_rate_7d"], r["complaint_rate_7d"]]
@@ -166,16 +167,17 @@ class FixesCsvView(LoginRequiredMixin, View):
     def get(self, request) -> HttpResponse:
         scope = selectors.dashboard_scope(user=request.user, department_code=request.GET.get("department"))
         language = get_language() or "zh-hans"
-        header = ["问题 issue_id", "标题 title", "类别 category", "部门 department", "范围 scope", "措施 action",
-                  "措施日期 action_date", "窗口天数 window_days", "状态 status", "投诉率前 complaint_rate_before",
-                  "投诉率后 complaint_rate_after", "投诉率变化 complaint_rate_change", "投诉率 p complaint_rate_p_value",
-                  "退货率前 return_rate_before", "退货率后 return_rate_after", "退货率变化 return_rate_change",
-                  "退货率 p return_rate_p_value", "结论 outcome", "已回升 regressed", "说明 verdict",
-                  "方法 method", "对照 controls", "投诉率区间下限 complaint_rate_ci_low",
-                  "投诉率区间上限 complaint_rate_ci_high", "退货率区间下限 return_rate_ci_low",
-                  "退货率区间上限 return_rate_ci_high"]
+        header = columns_header([("问题", "issue_id"), ("标题", "title"), ("类别", "category"), ("部门", "department"),
+            ("范围", "scope"), ("措施", "action"), ("措施日期", "action_date"), ("窗口天数", "window_days"), ("状态", "status"),
+            ("投诉率前", "complaint_rate_before"), ("投诉率后", "complaint_rate_after"),
+            ("投诉率变化", "complaint_rate_change"), ("投诉率 p", "complaint_rate_p_value"),
+            ("退货率前", "return_rate_before"), ("退货率后", "return_rate_after"), ("退货率变化", "return_rate_change"),
+            ("退货率 p", "return_rate_p_value"), ("结论", "outcome"), ("已回升", "regressed"), ("说明", "verdict"),
+            ("方法", "method"), ("对照", "controls"), ("投诉率区间下限", "complaint_rate_ci_low"),
+            ("投诉率区间上限", "complaint_rate_ci_high"), ("退货率区间下限", "return_rate_ci_low"),
+            ("退货率区间上限", "return_rate_ci_high")])
         rows = [
-            [i.issue_id, i.issue.title, i.issue.category.code, i.issue.department.code if i.issue.department else "",
+            [i.issue_id, i.issue.display_title(language), i.issue.category.code, i.issue.department.code if i.issue.department else "",
              i.scope_label, i.action, i.action_date, i.window_days, i.status, i.complaint_rate_before,
              i.complaint_rate_after, i.complaint_rate_change, i.complaint_rate_p_value, i.return_rate_before,
              i.return_rate_after, i.return_rate_change, i.return_rate_p_value, i.outcome, i.regressed,
@@ -189,11 +191,11 @@ class FixesCsvView(LoginRequiredMixin, View):
 class IssuesCsvView(LoginRequiredMixin, View):
     def get(self, request) -> HttpResponse:
         scope = selectors.dashboard_scope(user=request.user, department_code=request.GET.get("department"))
-        header = ["问题 issue_id", "标题 title", "类别 category", "部门 department", "30 天工单 tickets_30d",
-                  "占全公司投诉率（每千单） impact_per_1000_orders", "范围投诉率（每千单） complaint_rate",
-                  "范围退货率 return_rate"]
+        header = columns_header([("问题", "issue_id"), ("标题", "title"), ("类别", "category"), ("部门", "department"),
+            ("30 天工单", "tickets_30d"), ("占全公司投诉率（每千单）", "impact_per_1000_orders"),
+            ("范围投诉率（每千单）", "complaint_rate"), ("范围退货率", "return_rate")])
         rows = [
-            [r["issue"].pk, r["issue"].title, r["issue"].category.code,
+            [r["issue"].pk, r["issue"].display_title(get_language() or "zh-hans"), r["issue"].category.code,
              r["issue"].department.code if r["issue"].department else "", r["tickets"], r["impact"],
              r["complaint_rate"], r["return_rate"]]
             for r in selectors.issues_ranked(scope=scope, limit=500)
@@ -254,7 +256,8 @@ class SalesImportProgressView(CanImportSalesMixin, View):
 class SalesImportErrorsView(CanImportSalesMixin, View):
     def get(self, request, pk: int) -> HttpResponse:
         job = get_object_or_404(SalesImportJob, pk=pk)
-        header = ["类型 kind", "行号 row", "列 column", "原因 message", "值 value"]
-        rows = [["错误 error", e.get("row"), e.get("column"), e.get("message"), e.get("value")] for e in job.errors]
-        rows += [["提示 warning", w.get("row"), w.get("column"), w.get("message"), w.get("value")] for w in job.warnings]
+        header = columns_header([("类型", "kind"), ("行号", "row"), ("列", "column"), ("原因", "message"), ("值", "value")])
+        error, warning = columns_header([("错误", "error"), ("提示", "warning")])
+        rows = [[error, e.get("row"), e.get("column"), e.get("message"), e.get("value")] for e in job.errors]
+        rows += [[warning, w.get("row"), w.get("column"), w.get("message"), w.get("value")] for w in job.warnings]
         return csv_response(filename=f"sales-import-{job.pk}-errors.csv", header=header, rows=rows)

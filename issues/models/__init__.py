@@ -1,6 +1,7 @@
 """Models of the issue library, split by idea and re-exported here."""
 from .department import Department
 from .issue import (
+    ALL_PRODUCTS_ZH,
     DONE_STATUSES,
     OPEN_STATUSES,
     UNACKNOWLEDGED_STATUSES,
@@ -19,6 +20,7 @@ from .routing import RerouteState, RoutingRule
 from .subtheme import SubTheme, SubThemeStatus
 
 __all__ = [
+    "ALL_PRODUCTS_ZH",
     "ActivityVerb",
     "DONE_STATUSES",
     "DeliveryChannel",

@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# The scope of a category-wide issue in its generated title (issues.services.grouping._issue_title).
+ALL_PRODUCTS_ZH = "全部商品"
+
 
 class ScopeType(models.TextChoices):
     SKU = "sku", _("单品 SKU")
@@ -175,6 +178,30 @@ class Issue(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title or self.scope_key}"
+
+    def display_title(self, language: str = "zh-hans") -> str:
+        """The title in ``language``: a generated "{scope} · {category}" title names the category in it.
+
+        Titles are stored as grouping wrote them (issues.services.grouping._issue_title, in Chinese);
+        the scope part is the user's data (a product name, a product category) and stays as it is.
+        A title someone edited by hand is shown as written.
+        """
+        from django.utils import translation
+
+        title = self.title or self.scope_key
+        if not language.startswith("en") or not self.title or self.category_id is None:
+            return title
+        suffix = f" · {self.category.name_zh}"
+        if not title.endswith(suffix):
+            return title
+        scope = title[: -len(suffix)]
+        sku = f"（{self.scope_key}）"
+        if self.scope_key and scope.endswith(sku):  # "纯棉T恤（CL-2001）": the name is data, the brackets are not
+            scope = f"{scope[: -len(sku)]} ({self.scope_key})"
+        if scope == ALL_PRODUCTS_ZH:
+            with translation.override(language):
+                scope = str(_("全部商品"))
+        return f"{scope} · {self.category.display_name(language)}"
 
     @property
     def is_open(self) -> bool:

@@ -51,6 +51,21 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return f"{self.kind}: {self.title}"
 
+    def _text(self, part: str, language: str) -> str:
+        # title/body hold the default language (what emails carry); payload["text"] the others,
+        # written by notification_create from a TranslatableText.
+        stored = getattr(self, part)
+        if language.startswith(settings.LANGUAGE_CODE[:2]):
+            return stored
+        texts = (self.payload or {}).get("text", {}) if isinstance(self.payload, dict) else {}
+        return (texts.get(language[:2]) or {}).get(part) or stored
+
+    def display_title(self, language: str) -> str:
+        return self._text("title", language)
+
+    def display_body(self, language: str) -> str:
+        return self._text("body", language)
+
 
 class DeliveryChannel(models.TextChoices):
     EMAIL = "email", _("邮件")

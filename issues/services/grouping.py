@@ -26,6 +26,7 @@ from feedback.models import Category, Ticket
 
 from ..conf import issue_setting
 from ..models import (
+    ALL_PRODUCTS_ZH,
     DONE_STATUSES,
     ActivityVerb,
     DepartmentSource,
@@ -286,7 +287,7 @@ def _issue_title(key: IssueKey, row: dict[str, Any], category: Category) -> str:
         name = row.get("product__name") or ""
         scope = f"{name}（{key.scope_key}）" if name else key.scope_key
     elif key.scope_type == ScopeType.CATEGORY:
-        scope = "全部商品"
+        scope = ALL_PRODUCTS_ZH
     else:
         scope = key.scope_key
     return f"{scope} · {category.name_zh}"[:200]

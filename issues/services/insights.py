@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from feedback.masking import mask_phone_numbers
 from feedback.models import Category, Ticket, TriageStatus
@@ -200,13 +201,13 @@ def subtheme_promote(
 ) -> Category:
     """Turn a candidate sub-theme into a new category; its tickets become labels for the next training."""
     if actor is not None and not user_can_decide_subthemes(actor):
-        raise PermissionDenied("只有负责人或管理员可以新建类别 (leads and admins only)")
+        raise PermissionDenied(gettext("只有负责人或管理员可以新建类别"))
     from .workflow import IssueActionError
 
     if subtheme.status != SubThemeStatus.CANDIDATE:
-        raise IssueActionError({"subtheme": "只能升级候选子主题 (only candidates can be promoted)"})
+        raise IssueActionError({"subtheme": gettext("只能升级候选子主题")})
     if Category.objects.filter(code=code).exists():
-        raise IssueActionError({"code": f"类别代码 {code} 已存在 (category code already exists)"})
+        raise IssueActionError({"code": gettext("类别代码 %(code)s 已存在") % {"code": code}})
     with transaction.atomic():
         category = Category.objects.create(
             code=code, name_zh=name_zh, name_en=name_en or code, description=description or subtheme.label,
@@ -222,7 +223,7 @@ def subtheme_promote(
 def subtheme_merge(*, subtheme: SubTheme, category: Category, actor=None, ticket_ids: list[int] | None = None) -> int:
     """Label a candidate sub-theme's tickets as an existing category; return tickets relabelled."""
     if actor is not None and not user_can_decide_subthemes(actor):
-        raise PermissionDenied("只有负责人或管理员可以合并子主题 (leads and admins only)")
+        raise PermissionDenied(gettext("只有负责人或管理员可以合并子主题"))
     with transaction.atomic():
         count = _relabel(ticket_ids if ticket_ids is not None else subtheme.ticket_ids, category, actor)
         SubTheme.objects.filter(pk=subtheme.pk).update(

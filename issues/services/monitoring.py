@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import (
     DONE_STATUSES,
@@ -30,7 +31,7 @@ def issues_spikes_detect(*, now: datetime | None = None) -> tuple[list[int], lis
     A spike holds while today or yesterday meets the threshold (so it does not
     end at midnight), and its department is notified once per spike.
     """
-    from .notifications import notification_create
+    from .notifications import TranslatableText, notification_create
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -38,7 +39,7 @@ def issues_spikes_detect(*, now: datetime | None = None) -> tuple[list[int], lis
     spiking.update(spiking_issue_ids(day=today))
     started: list[int] = []
     candidates = Issue.objects.filter(pk__in=list(spiking), is_spiking=False).exclude(status=IssueStatus.MERGED)
-    for issue in candidates.select_related("department"):
+    for issue in candidates.select_related("department", "category"):
         with transaction.atomic():
             # The conditional update is the claim: a second run finds is_spiking already set.
             count, mean = spiking[issue.pk]
@@ -53,9 +54,10 @@ def issues_spikes_detect(*, now: datetime | None = None) -> tuple[list[int], lis
             if issue.department_id and issue.status not in (IssueStatus.IGNORED,):
                 notification_create(
                     kind=NotificationKind.SPIKE,
-                    title=f"问题激增：{issue.title}",
-                    body=f"问题 #{issue.pk} 单日收到 {count} 张工单，是前 7 天日均（{mean:.1f}）的 "
-                         f"{(count / mean) if mean else float('inf'):.1f} 倍。",
+                    title=TranslatableText("问题激增：%(title)s", title=issue.display_title),
+                    body=TranslatableText(
+                        "问题 #%(number)s 单日收到 %(count)s 张工单，是前 7 天日均（%(mean).1f）的 %(ratio).1f 倍。",
+                        number=issue.pk, count=count, mean=mean, ratio=(count / mean) if mean else float("inf")),
                     department=issue.department,
                     issue=issue,
                     dedupe_key=f"spike:{issue.pk}:{now.isoformat()}",
@@ -83,7 +85,7 @@ def overdue_condition(now: datetime) -> Q:
 
 def issues_overdue_flag(*, now: datetime | None = None) -> tuple[list[int], int]:
     """Flag issues past their SLA and notify each department's leads once; return (newly overdue, cleared)."""
-    from .notifications import notification_create
+    from .notifications import TranslatableText, notification_create
 
     now = now or timezone.now()
     condition = overdue_condition(now)
@@ -103,18 +105,25 @@ def issues_overdue_flag(*, now: datetime | None = None) -> tuple[list[int], int]
     cleared = Issue.objects.filter(is_overdue=True).exclude(condition).update(is_overdue=False, overdue_since=None)
 
     by_department: dict[int, list[Issue]] = defaultdict(list)
-    for issue in Issue.objects.filter(pk__in=flagged, department__isnull=False).select_related("department"):
+    for issue in Issue.objects.filter(pk__in=flagged, department__isnull=False).select_related("department", "category"):
         by_department[issue.department_id].append(issue)
     for issues in by_department.values():
         department = issues[0].department
         issues.sort(key=lambda i: (i.priority, -i.count_7d))
-        lines = [f"#{i.pk} [{i.priority}] {i.title}（{i.get_status_display()}）" for i in issues[:20]]
-        if len(issues) > 20:
-            lines.append(f"……另有 {len(issues) - 20} 个")
+
+        def lines(language: str, issues: list[Issue] = issues) -> str:
+            shown = [gettext("#%(number)s [%(priority)s] %(title)s（%(status)s）") % {
+                "number": i.pk, "priority": i.priority, "title": i.display_title(language),
+                "status": i.get_status_display()} for i in issues[:20]]
+            if len(issues) > 20:
+                shown.append(gettext("……另有 %(count)s 个") % {"count": len(issues) - 20})
+            return "\n".join(shown)
+
         notification_create(
             kind=NotificationKind.OVERDUE,
-            title=f"{department.name_zh}有 {len(issues)} 个问题超出时限",
-            body="\n".join(lines),
+            title=TranslatableText("%(department)s有 %(count)s 个问题超出时限", department=department.display_name,
+                                   count=len(issues)),
+            body=TranslatableText("%(lines)s", lines=lines),
             department=department,
             issue=issues[0] if len(issues) == 1 else None,
             dedupe_key=f"overdue:{department.pk}:{now.isoformat()}",

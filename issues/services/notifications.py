@@ -32,6 +32,38 @@ from ..models import (
 logger = logging.getLogger(__name__)
 
 
+class TranslatableText:
+    """A notification text as its Chinese gettext message and parameters, rendered once per language.
+
+    A parameter may be a callable taking the language (``issue.display_title``,
+    ``department.display_name``), for parts that are themselves translated.
+    """
+
+    def __init__(self, message: str, **params: Any):
+        self.message = message
+        self.params = params
+
+    def render(self, language: str) -> str:
+        from django.utils import translation
+        from django.utils.translation import gettext
+
+        with translation.override(language):
+            values = {name: value(language) if callable(value) else value for name, value in self.params.items()}
+            return gettext(self.message) % values if values else gettext(self.message)
+
+
+def _texts(title: str | TranslatableText, body: str | TranslatableText) -> tuple[str, str, dict[str, dict]]:
+    """The default-language title and body, and the other languages' versions for the payload."""
+    default = settings.LANGUAGE_CODE
+    render = lambda text, language: text.render(language) if isinstance(text, TranslatableText) else text  # noqa: E731
+    others = {}
+    if isinstance(title, TranslatableText) or isinstance(body, TranslatableText):
+        for code, _name in settings.LANGUAGES:
+            if code != default:
+                others[code[:2]] = {"title": render(title, code)[:200], "body": render(body, code)}
+    return render(title, default), render(body, default), others
+
+
 class DeliveryError(RuntimeError):
     """A delivery could not be sent; the task retries it."""
 
@@ -55,8 +87,8 @@ def issue_url(issue_id: int) -> str:
 def notification_create(
     *,
     kind: str,
-    title: str,
-    body: str = "",
+    title: str | TranslatableText,
+    body: str | TranslatableText = "",
     department: Department | None = None,
     recipient=None,
     issue: Issue | None = None,
@@ -70,6 +102,9 @@ def notification_create(
     """
     if department is None and recipient is None:
         raise ValueError("a notification needs a department or a recipient")
+    title, body, translations = _texts(title, body)
+    if translations:
+        payload = {**(payload or {}), "text": translations}
     try:
         with transaction.atomic():
             notification = Notification.objects.create(

@@ -129,36 +129,49 @@ def issue_route(*, issue_id: int, rules: list[RoutingRule] | None = None) -> boo
                 payload={"rule": decision.rule.pk if decision.rule else None,
                          "votes": {str(k): v for k, v in decision.votes.items()}},
             )
+            from .notifications import TranslatableText
+
             issue_move_notify(issue=issue, previous_department_id=previous_department_id,
-                              reason=f"路由规则：{decision.rule.name}" if decision.rule else "类别默认部门")
+                              reason=TranslatableText("路由规则：%(name)s", name=decision.rule.name) if decision.rule
+                              else TranslatableText("类别默认部门"))
     return changed
 
 
-def issue_move_notify(*, issue: Issue, previous_department_id: int | None, reason: str = "") -> None:
+def issue_move_notify(*, issue: Issue, previous_department_id: int | None, reason=None) -> None:
     """Tell the new department, the old one and the assignee that an issue changed department.
 
     A move can take an issue away from the person working it; nobody should learn that by
     finding it gone from their queue.
     """
     from ..models import Department, NotificationKind
-    from .notifications import notification_create
+    from .notifications import TranslatableText, notification_create
 
     departments = Department.objects.in_bulk([d for d in (previous_department_id, issue.department_id) if d])
     new = departments.get(issue.department_id)
     old = departments.get(previous_department_id)
-    body = (f"问题 #{issue.pk} 由{old.name_zh if old else '未分配'}转给{new.name_zh if new else '未分配'}。"
-            f"{reason}")
+
+    def name(department):
+        return department.display_name if department else lambda language: gettext("未分配")
+
+    def why(language: str) -> str:
+        # A rule's reason is translated; a person's note (a manual transfer) is shown as they wrote it.
+        return reason.render(language) if isinstance(reason, TranslatableText) else (reason or "")
+
+    body = TranslatableText("问题 #%(number)s 由%(old)s转给%(new)s。%(reason)s", number=issue.pk, old=name(old),
+                            new=name(new), reason=why)
     payload = {"from": previous_department_id, "to": issue.department_id}
     if new is not None:
-        notification_create(kind=NotificationKind.ROUTED, title=f"问题转入{new.name_zh}：{issue.title}", body=body,
-                            department=new, issue=issue, payload=payload)
+        notification_create(kind=NotificationKind.ROUTED, body=body, department=new, issue=issue, payload=payload,
+                            title=TranslatableText("问题转入%(department)s：%(title)s", department=new.display_name,
+                                                   title=issue.display_title))
     if old is not None:
-        notification_create(kind=NotificationKind.ROUTED,
-                            title=f"问题已转出{old.name_zh}：{issue.title}", body=body,
-                            department=old, issue=issue, payload=payload)
+        notification_create(kind=NotificationKind.ROUTED, body=body, department=old, issue=issue, payload=payload,
+                            title=TranslatableText("问题已转出%(department)s：%(title)s", department=old.display_name,
+                                                   title=issue.display_title))
     if issue.assignee_id:
-        notification_create(kind=NotificationKind.ROUTED, title=f"你负责的问题已转部门：{issue.title}", body=body,
-                            recipient=issue.assignee, issue=issue, payload=payload)
+        notification_create(kind=NotificationKind.ROUTED, body=body, recipient=issue.assignee, issue=issue,
+                            payload=payload,
+                            title=TranslatableText("你负责的问题已转部门：%(title)s", title=issue.display_title))
 
 
 def department_has_active_lead(department_id: int | None) -> bool:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from feedback.models import Ticket
 
@@ -46,7 +47,7 @@ class IssueActionError(ValueError):
 
 def _check(actor, issue: Issue) -> None:
     if actor is not None and not issue_can_change(actor, issue):
-        raise PermissionDenied("只有本部门负责人或管理员可以修改此问题 (only the department's lead or an admin)")
+        raise PermissionDenied(gettext("只有本部门负责人或管理员可以修改此问题"))
 
 
 def _check_work(actor, issue: Issue) -> None:
@@ -88,8 +89,9 @@ def issue_transition(
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
         if to_status not in TRANSITIONS.get(issue.status, frozenset()):
             raise IssueActionError(
-                {"status": f"不能从“{issue.get_status_display()}”变为“{S(to_status).label if to_status in S.values else to_status}” "
-                 f"(cannot go from {issue.status} to {to_status})"}
+                {"status": gettext("不能从“%(current)s”变为“%(target)s”") % {
+                    "current": issue.get_status_display(),
+                    "target": S(to_status).label if to_status in S.values else to_status}}
             )
         from_status = issue.status
         fields = ["status", "updated_at"]
@@ -104,11 +106,11 @@ def issue_transition(
             errors: dict[str, str] = {}
             action_taken = (action_taken or "").strip()
             if not action_taken:
-                errors["action_taken"] = "解决问题时必须填写采取的措施 (describe the action taken)"
+                errors["action_taken"] = gettext("解决问题时必须填写采取的措施")
             if action_date is None:
-                errors["action_date"] = "请填写措施日期 (the action's date is required)"
+                errors["action_date"] = gettext("请填写措施日期")
             elif action_date > timezone.localdate(now):
-                errors["action_date"] = "措施日期不能在未来 (the action date cannot be in the future)"
+                errors["action_date"] = gettext("措施日期不能在未来")
             if errors:
                 raise IssueActionError(errors)
             issue.action_taken = action_taken
@@ -148,11 +150,10 @@ def issue_assign(*, issue: Issue, assignee, actor=None, note: str = "") -> Issue
     """Set (or clear, with ``assignee=None``) who works on an issue; the assignee is notified."""
     _check(actor, issue)
     if assignee is not None and not assignee.is_active:
-        raise IssueActionError({"assignee": "该用户已停用 (user is inactive)"})
+        raise IssueActionError({"assignee": gettext("该用户已停用")})
     if assignee is not None and actor is not None and not (
             issue_assignee_candidates(issue=issue, actor=actor).filter(pk=assignee.pk).exists()):
-        raise IssueActionError({"assignee": "只能指派给该问题所属部门的成员或你自己 "
-                                            "(assign to a member of the issue's department, or yourself)"})
+        raise IssueActionError({"assignee": gettext("只能指派给该问题所属部门的成员或你自己")})
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
         previous = issue.assignee
@@ -163,12 +164,13 @@ def issue_assign(*, issue: Issue, assignee, actor=None, note: str = "") -> Issue
         _log(issue, actor, ActivityVerb.ASSIGNED, previous.username if previous else "",
              assignee.username if assignee else "", note)
         if assignee is not None and assignee != actor:
-            from .notifications import notification_create
+            from .notifications import TranslatableText, notification_create
 
             notification_create(
                 kind=NotificationKind.ASSIGNED,
-                title=f"问题已指派给你：{issue.title}",
-                body=f"{actor.username if actor else '系统'} 将问题 #{issue.pk} 指派给你。",
+                title=TranslatableText("问题已指派给你：%(title)s", title=issue.display_title),
+                body=TranslatableText("%(who)s 将问题 #%(number)s 指派给你。", number=issue.pk,
+                                      who=actor.username if actor else lambda language: gettext("系统")),
                 recipient=assignee,
                 issue=issue,
             )
@@ -187,7 +189,7 @@ def issue_priority_set(*, issue: Issue, priority: str, actor=None, note: str = "
     if priority == PRIORITY_AUTO:
         return _issue_priority_automatic(issue=issue, actor=actor, note=note)
     if priority not in Priority.values:
-        raise IssueActionError({"priority": f"未知优先级 {priority} (use one of {', '.join(Priority.values)})"})
+        raise IssueActionError({"priority": gettext("未知优先级 %(priority)s，可用：%(values)s") % {"priority": priority, "values": ', '.join(Priority.values)}})
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
         if issue.priority == priority:
@@ -262,7 +264,7 @@ def issue_comment(*, issue: Issue, actor, note: str) -> IssueActivity:
     _check_work(actor, issue)
     note = (note or "").strip()
     if not note:
-        raise IssueActionError({"note": "备注不能为空 (note is empty)"})
+        raise IssueActionError({"note": gettext("备注不能为空")})
     return _log(issue, actor, ActivityVerb.COMMENT, note=note)
 
 
@@ -273,9 +275,9 @@ def issue_merge(*, issue: Issue, into: Issue, actor=None, note: str = "") -> Iss
     """
     _check(actor, issue)
     if into.pk == issue.pk:
-        raise IssueActionError({"into": "不能合并到自身 (cannot merge an issue into itself)"})
+        raise IssueActionError({"into": gettext("不能合并到自身")})
     if actor is not None and not issue_can_change(actor, into):
-        raise PermissionDenied("目标问题不属于你的部门 (target issue belongs to another department)")
+        raise PermissionDenied(gettext("目标问题不属于你的部门"))
     from .grouping import issue_recount
 
     with transaction.atomic():
@@ -283,7 +285,7 @@ def issue_merge(*, issue: Issue, into: Issue, actor=None, note: str = "") -> Iss
         locked = {i.pk: i for i in Issue.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
         issue, into = locked[issue.pk], locked[into.pk]
         if S.MERGED in (issue.status, into.status):
-            raise IssueActionError({"into": "已合并的问题不能再合并 (an issue already merged cannot take part)"})
+            raise IssueActionError({"into": gettext("已合并的问题不能再合并")})
         moved = Ticket.objects.filter(issue=issue).update(issue=into)
         from_status = issue.status
         issue.status = S.MERGED
@@ -337,13 +339,14 @@ def issues_regression_check(*, issue_ids: list[int], now: datetime | None = None
         _log(issue, None, ActivityVerb.REGRESSED, "resolved", S.REGRESSED,
              f"解决后 7 天内又收到 {after} 张工单（解决前 7 天 {before} 张）", after=after, before=before)
         if issue.department_id:
-            from .notifications import notification_create
+            from .notifications import TranslatableText, notification_create
 
             notification_create(
                 kind=NotificationKind.REGRESSED,
-                title=f"问题复发：{issue.title}",
-                body=f"问题 #{issue.pk} 已于 {issue.resolved_at:%Y-%m-%d} 解决（措施：{issue.action_taken}），"
-                     f"之后又收到 {after} 张工单，已重新打开。",
+                title=TranslatableText("问题复发：%(title)s", title=issue.display_title),
+                body=TranslatableText(
+                    "问题 #%(number)s 已于 %(day)s 解决（措施：%(action)s），之后又收到 %(count)s 张工单，已重新打开。",
+                    number=issue.pk, day=f"{issue.resolved_at:%Y-%m-%d}", action=issue.action_taken, count=after),
                 department=issue.department,
                 issue=issue,
                 dedupe_key=f"regressed:{issue.pk}:{issue.regression_count}",

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import get_language
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import pgettext
 
 from feedback.masking import mask_phone_numbers
@@ -79,6 +81,58 @@ def display_name(obj) -> str:
     if obj is None:
         return ""
     return obj.display_name(get_language() or "zh-hans")
+
+
+@register.filter
+def issue_title(issue) -> str:
+    """An issue's title in the active language (the category named in it follows the language)."""
+    if issue is None:
+        return ""
+    return issue.display_title(get_language() or "zh-hans")
+
+
+@register.filter
+def notification_title(notification) -> str:
+    return notification.display_title(get_language() or "zh-hans")
+
+
+@register.filter
+def notification_body(notification) -> str:
+    return notification.display_body(get_language() or "zh-hans")
+
+
+# Notes the system writes on an issue's activity (stored in Chinese), and the payload keys that let
+# them be written again in the reader's language. A person's note has no entry and is shown as written.
+SYSTEM_NOTES = {
+    (ActivityVerb.SPIKING, "count"): gettext_lazy("单日 %(count)s 张工单，前 7 天日均 %(mean).1f 张"),
+    (ActivityVerb.SPIKING, "window_start"): gettext_lazy(
+        "退货率激增：%(window_start)s 至 %(window_end)s 退货率 %(return_percent).1f%%（%(returns)s/%(orders)s），"
+        "此前 %(baseline_days)s 天为 %(baseline_percent).1f%%"),
+    (ActivityVerb.REGRESSED, "after"): gettext_lazy("解决后 7 天内又收到 %(after)s 张工单（解决前 7 天 %(before)s 张）"),
+    (ActivityVerb.CREATED, "return_spike"): gettext_lazy("退货率激增"),
+}
+
+
+@register.filter
+def activity_note(entry) -> str:
+    """An activity's note in the reader's language when the system wrote it; a person's note as written."""
+    payload = entry.payload if isinstance(entry.payload, dict) else {}
+    for (verb, key), message in SYSTEM_NOTES.items():
+        if entry.verb == verb and key in payload:
+            values = dict(payload)
+            if "return_rate" in values:
+                values["return_percent"] = values["return_rate"] * 100
+                values["baseline_percent"] = values.get("baseline_rate", 0) * 100
+            try:
+                return str(message) % values
+            except (KeyError, TypeError, ValueError):
+                return entry.note
+    if entry.verb == ActivityVerb.ROUTED and not payload.get("manual"):
+        if entry.note == "类别默认部门":
+            return gettext("类别默认部门")
+        if entry.note.startswith("路由规则："):
+            return gettext("路由规则：%(name)s") % {"name": entry.note[len("路由规则："):]}
+    return entry.note
 
 
 @register.filter

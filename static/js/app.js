@@ -2,6 +2,22 @@
 (function () {
   "use strict";
 
+  // Phones: the top navigation folds behind a menu button (app.css shows the button below 600 px).
+  var menuToggle = document.querySelector("[data-menu-toggle]");
+  var topbar = menuToggle && menuToggle.closest(".topbar");
+  if (topbar) {
+    var setMenu = function (open) {
+      topbar.classList.toggle("is-open", open);
+      menuToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    topbar.classList.add("has-menu");
+    menuToggle.hidden = false;
+    menuToggle.addEventListener("click", function () { setMenu(!topbar.classList.contains("is-open")); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && topbar.classList.contains("is-open")) { setMenu(false); menuToggle.focus(); }
+    });
+  }
+
   // Character counter for textareas with data-counter-max (the service enforces the limit).
   document.querySelectorAll("textarea[data-counter-max]").forEach(function (textarea) {
     var counter = document.querySelector('[data-counter-for="' + textarea.id + '"]');

@@ -129,7 +129,7 @@ def test_an_unexpected_error_in_an_api_view_is_json_not_html(api, monkeypatch):
 def test_an_api_url_that_matches_nothing_is_a_json_404(api):
     response = api.get("/api/no-such-thing/")
 
-    assert response.status_code == 404 and response.json() == {"detail": "未找到 (not found)"}
+    assert response.status_code == 404 and response.json() == {"detail": "未找到"}
 
 
 def test_handler500_answers_json_under_api_and_html_elsewhere(rf):

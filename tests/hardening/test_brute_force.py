@@ -130,7 +130,7 @@ def test_tokens_expire_and_the_endpoint_then_issues_a_new_one(alice):
         expired = api.get("/api/categories/")
         new_key = _token("alice", PASSWORD).json()["token"]
 
-    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    assert expired.status_code == 401 and "令牌已过期" in expired.json()["detail"]
     assert new_key != key
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from django.conf import settings
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
@@ -45,15 +46,15 @@ class SalesListCreateView(generics.ListAPIView):
     def post(self, request, *args, **kwargs):
         items = request.data.get("items") if isinstance(request.data, dict) else request.data
         if not isinstance(items, list) or not items:
-            return Response({"detail": "请提交非空的列表 (send a non-empty list of items)"}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": gettext("请提交非空的列表")}, status=status.HTTP_400_BAD_REQUEST)
         limit = getattr(settings, "API_BATCH_MAX", 1000)
         if len(items) > limit:
-            return Response({"detail": f"每批最多 {limit} 条 (at most {limit} items per request)"},
+            return Response({"detail": gettext("每批最多 %(limit)s 条") % {"limit": limit}},
                             status=status.HTTP_400_BAD_REQUEST)
         try:
             result = sales_push(items=items, source=f"api:{request.user.get_username()}"[:60])
         except SalesValidationError as exc:
-            return Response({"detail": "数据有误，未保存任何一条 (invalid items; nothing was saved)", "errors": exc.errors},
+            return Response({"detail": gettext("数据有误，未保存任何一条"), "errors": exc.errors},
                             status=status.HTTP_400_BAD_REQUEST)
         return Response({"created": result.created, "updated": result.updated, "warnings": result.warnings})
 

@@ -311,20 +311,32 @@ def impacts_regression_check(*, today: date | None = None) -> list[int]:
         if not claimed:
             continue
         flagged.append(impact.pk)
-        _notify_regression(impact, text)
+        _notify_regression(impact, notes, start, end)
     return flagged
 
 
-def _notify_regression(impact: IssueImpact, text: str) -> None:
+def _notify_regression(impact: IssueImpact, notes: list, start, end) -> None:
     issue = impact.issue
     if issue.department_id is None:
         return
-    from issues.services.notifications import notification_create
+    from django.utils.translation import gettext
+
+    from issues.services.notifications import TranslatableText, notification_create
+
+    def change(language: str) -> str:
+        return gettext("；").join(
+            gettext("%(metric)s回升到 %(now)s，高于措施前的 %(was)s（%(start)s 至 %(end)s）") % {
+                "metric": gettext("投诉率") if metric == "complaint_rate" else gettext("退货率"),
+                "now": verdicts.rate_text(metric, now), "was": verdicts.rate_text(metric, was),
+                "start": start, "end": end}
+            for metric, was, now in notes
+        )
 
     notification_create(
         kind=NotificationKind.REGRESSED,
-        title=f"措施效果回退：{issue.title or issue.pk}",
-        body=f"问题 #{issue.pk} 于 {impact.action_date} 采取的措施「{impact.action}」之后，{text}。",
+        title=TranslatableText("措施效果回退：%(title)s", title=issue.display_title),
+        body=TranslatableText("问题 #%(number)s 于 %(day)s 采取的措施「%(action)s」之后，%(change)s。",
+                              number=issue.pk, day=str(impact.action_date), action=impact.action, change=change),
         department=issue.department,
         issue=issue,
         dedupe_key=f"impact-regressed:{impact.pk}",

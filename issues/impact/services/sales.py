@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 from feedback.imports import columns as cols
 from feedback.imports.framework import (
@@ -166,10 +167,10 @@ def day_parse(value: Any, *, tz: ZoneInfo, today: date) -> date:
     """Return the calendar day of a date cell; raise ValueError for empty, unparseable or future dates."""
     moment = cols.datetime_parse(value, tz=tz)
     if moment is None:
-        raise ValueError("日期为空 (date is empty)")
+        raise ValueError(gettext("日期为空"))
     day = moment.astimezone(tz).date() if moment.tzinfo else moment.date()
     if day > today + timedelta(days=1):
-        raise ValueError(f"日期在未来：{day} (date is in the future)")
+        raise ValueError(gettext("日期在未来：%(day)s") % {"day": day})
     return day
 
 
@@ -208,14 +209,13 @@ class _Validator:
             errors.append(issue(raw.row, "day", str(exc), values.get("day")))
         sku = cols.cell_text(values.get("sku")).strip()
         if not sku:
-            errors.append(issue(raw.row, "sku", "SKU 为空 (SKU is empty)", sku))
+            errors.append(issue(raw.row, "sku", gettext("SKU 为空"), sku))
         else:
             product = self.products.get(sku)
             if product is None:
                 errors.append(issue(
                     raw.row, "sku",
-                    f"未知 SKU「{sku[:64]}」：请先在商品列表中添加该商品，再重新导入 "
-                    f"(unknown SKU '{sku[:64]}': add the product first, then import again)",
+                    gettext("未知 SKU「%(sku)s」：请先在商品列表中添加该商品，再重新导入") % {"sku": sku[:64]},
                     sku,
                 ))
         for name, label in (("orders", "订单数"), ("returns", "退货数")):
@@ -240,8 +240,7 @@ class _Validator:
         if returns > orders:
             warnings.append(issue(
                 raw.row, "returns",
-                f"退货数 {returns} 大于订单数 {orders}：已接受（当天退回的可能是之前的订单） "
-                f"(more returns than orders: accepted as returns of earlier orders)",
+                gettext("退货数 %(returns)s 大于订单数 %(orders)s：已接受（当天退回的可能是之前的订单）") % {"returns": returns, "orders": orders},
                 returns,
             ))
         item = SalesItem(day=day, product=product, orders=orders, returns=returns, return_reason=reason, reason_counts=counts)
@@ -358,7 +357,7 @@ def sales_import_file(
         if "return_reason" not in plan.columns:
             result.warning_add({
                 "row": None, "column": "", "field": "return_reason",
-                "message": "文件没有退货原因列：退货不归入问题类别 (no return-reason column: returns are not attributed to categories)",
+                "message": gettext("文件没有退货原因列：退货不归入问题类别"),
                 "value": None,
             })
 
@@ -387,8 +386,7 @@ def sales_import_file(
                 if key in seen_rows:
                     result.warning_add(issue(
                         raw.row, "sku",
-                        f"第 {seen_rows[key]} 行与本行的日期和 SKU 相同（{item.day} {item.product.sku}），以本行（较后的一行）为准 "
-                        f"(same day and SKU as row {seen_rows[key]}; the later row wins)",
+                        gettext("第 %(key)s 行与本行的日期和 SKU 相同（%(day)s %(sku)s），以本行（较后的一行）为准") % {"key": seen_rows[key], "day": item.day, "sku": item.product.sku},
                         item.product.sku,
                     ))
                 seen_rows[key] = raw.row or 0
@@ -458,12 +456,12 @@ def sales_push(*, items: list[dict[str, Any]], source: str = "api", refresh: boo
     seen: dict[tuple[int, date], int] = {}
     for raw in raws:
         if not isinstance(items[raw.row], dict):
-            result.error_add(issue(raw.row, "", "每一项必须是对象 (each item must be an object)", None))
+            result.error_add(issue(raw.row, "", gettext("每一项必须是对象"), None))
             continue
         item, errors, warnings = validator.validate(raw, issue)
         # Text with a NUL byte cannot be stored in PostgreSQL: refuse it here, naming the field.
         nul_fields = [name for name, value in raw.values.items() if isinstance(value, str) and "\x00" in value]
-        errors += [issue(raw.row, name, "不能包含空字符 NUL (a NUL byte is not allowed)", raw.values[name])
+        errors += [issue(raw.row, name, gettext("不能包含空字符 NUL"), raw.values[name])
                    for name in nul_fields if not any(e.get("field") == name for e in errors)]
         if nul_fields:
             item = None
@@ -478,7 +476,7 @@ def sales_push(*, items: list[dict[str, Any]], source: str = "api", refresh: boo
         if key in seen:
             result.warning_add(issue(
                 raw.row, "sku",
-                f"第 {seen[key]} 项与本项的日期和 SKU 相同，以本项为准 (same day and SKU as item {seen[key]}; the later item wins)",
+                gettext("第 %(key)s 项与本项的日期和 SKU 相同，以本项为准") % {"key": seen[key]},
                 item.product.sku,
             ))
         seen[key] = raw.row
@@ -528,7 +526,7 @@ def sales_import_job_create(*, upload, created_by, run_now: bool | None = None) 
 def _job_enqueue(job_id: int) -> None:
     from ..tasks import run_sales_import
 
-    job_enqueue(task=run_sales_import, model=SalesImportJob, job_id=job_id)
+    job_enqueue(task=run_sales_import, model=SalesImportJob, job_id=job_id, language=get_language())
 
 
 def sales_import_job_run(*, job_id: int) -> SalesResult | None:

@@ -146,7 +146,7 @@ def _issue_for(product: Product, code: str):
                     priority=priority, acknowledge_due_at=acknowledge_due, resolve_due_at=resolve_due,
                 )
                 IssueActivity.objects.create(issue=issue, verb=ActivityVerb.CREATED, to_value=issue.status,
-                                             note="退货率激增 (return-rate spike)")
+                                             note="退货率激增", payload={"return_spike": True})
                 created = True
         except IntegrityError:  # created by a ticket a moment ago
             issue = Issue.objects.get(**lookup)
@@ -166,15 +166,23 @@ def _flag(spike: ReturnSpike) -> None:
     )
     IssueActivity.objects.create(
         issue=issue, actor=None, verb=ActivityVerb.SPIKING, to_value="return_rate", note=note,
-        payload={"return_spike": spike.pk, "return_rate": spike.return_rate, "baseline_rate": spike.baseline_rate},
+        payload={"return_spike": spike.pk, "return_rate": spike.return_rate, "baseline_rate": spike.baseline_rate,
+                 "window_start": str(spike.window_start), "window_end": str(spike.window_end),
+                 "returns": spike.returns, "orders": spike.orders,
+                 "baseline_days": impact_setting("IMPACT_SPIKE_BASELINE_DAYS")},
     )
     if issue.department_id:
-        from issues.services.notifications import notification_create
+        from issues.services.notifications import TranslatableText, notification_create
 
         notification_create(
             kind=NotificationKind.SPIKE,
-            title=f"退货率激增：{spike.product.sku} {spike.product.name}"[:200],
-            body=f"问题 #{issue.pk}：{note}。",
+            title=TranslatableText("退货率激增：%(sku)s %(name)s", sku=spike.product.sku, name=spike.product.name),
+            body=TranslatableText(
+                "问题 #%(number)s：%(start)s 至 %(end)s 退货率 %(rate).1f%%（%(returns)s/%(orders)s），"
+                "此前 %(days)s 天为 %(baseline).1f%%。",
+                number=issue.pk, start=str(spike.window_start), end=str(spike.window_end),
+                rate=spike.return_rate * 100, returns=spike.returns, orders=spike.orders,
+                days=impact_setting("IMPACT_SPIKE_BASELINE_DAYS"), baseline=spike.baseline_rate * 100),
             department=issue.department,
             issue=issue,
             dedupe_key=f"return-spike:{spike.pk}",
