@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from feedback.classifiers import LabelledExample, TrainingConfig, TriageModel, load_seed  # noqa: E402
-from feedback.classifiers.active import review_density_documents, review_order  # noqa: E402
+from feedback.classifiers.active import review_batch, review_density_documents, review_order  # noqa: E402
 from feedback.classifiers.model import also_labels, prepare_documents  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -221,10 +221,29 @@ def cross_validation(data: Data, folds: int) -> dict:
     return figures
 
 
-def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, steps=(50, 100, 200, 400)) -> None:
+STRATEGIES = ("margin + clusters", "review_order", "margin only", "random")
+
+
+def choose_for_labelling(name: str, model: TriageModel, data: Data, remaining: list[int], count: int, rng, seed: int) -> list[int]:
+    """Return `count` of the `remaining` dev rows, chosen the way strategy `name` would."""
+    if name == "random":
+        return rng.choice(remaining, count, replace=False).tolist()
+    documents = [data.dev_docs[i] for i in remaining]
+    probabilities = model.predict_proba_documents(documents)
+    order = np.argsort(-probabilities, axis=1)[:, :3]
+    tops = [[(data.labels[j], probabilities[r, j]) for j in row] for r, row in enumerate(order)]
+    if name == "margin + clusters":
+        vectors = model.featurizer.vectors.documents(documents) if model.featurizer.vectors is not None else probabilities
+        ranked = review_batch(tops, vectors, count, seed=seed)
+    else:
+        density = review_density_documents(model.featurizer, documents) if name == "review_order" else None
+        ranked = review_order(tops, density=density)
+    return [remaining[i] for i in ranked[:count]]
+
+
+def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, strategies=STRATEGIES, steps=(50, 100, 200, 400)) -> None:
     """From the seed model, label dev tickets in review order or at random; retrain; score on held-out tickets."""
     print("\n== Active learning: macro-F1 on held-out dev tickets after labelling N chosen by ... ==")
-    strategies = ("review_order", "margin only", "random")
     results = {name: {step: [] for step in steps} for name in strategies}
     for repeat in range(repeats):
         # A fifth of the dev file is the test set of this repeat; the rest are the tickets in the queue.
@@ -233,17 +252,9 @@ def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, steps=
         for name in strategies:
             model, labelled = cold_model, []
             for step in steps:
-                remaining = [i for i in candidates if i not in set(labelled)]
-                if name == "random":
-                    chosen = rng.choice(remaining, step - len(labelled), replace=False).tolist()
-                else:
-                    probabilities = model.predict_proba_documents([data.dev_docs[i] for i in remaining])
-                    order = np.argsort(-probabilities, axis=1)[:, :3]
-                    tops = [[(data.labels[j], probabilities[r, j]) for j in row] for r, row in enumerate(order)]
-                    density = review_density_documents(model.featurizer, [data.dev_docs[i] for i in remaining]) if name == "review_order" else None
-                    ranked = review_order(tops, density=density)
-                    chosen = [remaining[i] for i in ranked[: step - len(labelled)]]
-                labelled += chosen
+                taken = set(labelled)
+                remaining = [int(i) for i in candidates if i not in taken]
+                labelled += choose_for_labelling(name, model, data, remaining, step - len(labelled), rng, repeat)
                 model = fit(
                     data,
                     TrainingConfig(),
@@ -253,9 +264,20 @@ def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, steps=
                 predicted = model.predict_proba_documents([data.dev_docs[i] for i in test]).argmax(axis=1)
                 results[name][step].append(macro_f1(data.y[test], predicted))
             print(f"repeat {repeat + 1}, {name}: " + ", ".join(f"{s}: {results[name][s][-1]:.3f}" for s in steps), flush=True)
-    print(f"{'labels':<10}" + "".join(f"{name:>16}" for name in strategies))
+    print(f"mean macro-F1 over {repeats} repeats (each its own test fifth and random draw), +- standard deviation")
+    print(f"{'labels':<8}" + "".join(f"{name:>22}" for name in strategies))
     for step in steps:
-        print(f"{step:<10}" + "".join(f"{np.mean(results[name][step]):>16.4f}" for name in strategies))
+        print(f"{step:<8}" + "".join(f"{np.mean(results[name][step]):>14.4f} +- {np.std(results[name][step]):.3f}" for name in strategies))
+    if "random" in strategies:
+        for name in strategies:
+            if name == "random":
+                continue
+            gains = [np.array(results[name][step]) - np.array(results["random"][step]) for step in steps]
+            print(
+                f"{name} minus random, mean (repeats ahead): "
+                + ", ".join(f"{step}: {gain.mean():+.4f} ({(gain > 0).sum()}/{repeats})" for step, gain in zip(steps, gains))
+                + f"; beats random at every step: {'yes' if all(gain.mean() > 0 for gain in gains) else 'no'}"
+            )
 
 
 def main() -> None:
@@ -265,8 +287,17 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of the active-learning simulation")
     parser.add_argument("--only-simulation", action="store_true", help="run only the active-learning simulation")
+    parser.add_argument(
+        "--strategies",
+        default=",".join(STRATEGIES),
+        help=f"comma-separated strategies for the simulation (default: {','.join(STRATEGIES)})",
+    )
     args = parser.parse_args()
 
+    strategies = tuple(name.strip() for name in args.strategies.split(",") if name.strip())
+    unknown = set(strategies) - set(STRATEGIES)
+    if unknown:
+        parser.error(f"--strategies: unknown {sorted(unknown)}; choose from {', '.join(STRATEGIES)}")
     started = time.perf_counter()
     data = Data(use_pool=not args.no_pool)
     honest = load_seed(include_dev_informed=False)
@@ -275,7 +306,7 @@ def main() -> None:
         f"dev {len(data.dev)}, unlabelled pool {len(data.pool_docs)} ({'used' if data.pool_docs else 'not used'})"
     )
     if args.only_simulation:
-        simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats)
+        simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats, strategies)
         return
     cold, _ = cold_start(data, data.seed, data.seed_docs, "Cold start: whole seed corpus + pool, no dev label")
     cold_honest, _ = cold_start(
@@ -287,7 +318,7 @@ def main() -> None:
     cv = cross_validation(data, args.folds)
     if not args.no_simulation:
         # The simulation starts from the model production trains on day one (default settings).
-        simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats)
+        simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats, strategies)
     print(
         f"\nsummary: cold start macro-F1 {cold['macro_f1']:.4f}, auto-applied {cold['auto_share']:.1%} "
         f"at {cold['auto_precision']:.1%}, ECE {cold['ece']:.4f} "
