@@ -75,3 +75,65 @@ def review_order(tops: Sequence[Top], *, density: Sequence[float] | None = None,
             ordered.append(lane.pop())
         lanes = [lane for lane in lanes if lane]
     return ordered
+
+
+def review_batch(
+    tops: Sequence[Top], vectors: np.ndarray, size: int, *, prefilter: int = 4, seed: int = 0
+) -> list[int]:
+    """Choose `size` tickets to label at once: uncertain ones, spread over what the queue is about.
+
+    Uncertainty alone picks many near-copies of the same hesitation, and odd tickets;
+    random picks typical but mostly easy ones. Here the `prefilter` x `size` most
+    uncertain tickets (smallest margin) are clustered into `size` groups by their
+    document vectors (k-means weighted by uncertainty, numpy only), and from each
+    group the ticket nearest its centre is asked (Zhdanov 2019, "diverse mini-batch
+    active learning"). Returns indices into `tops`, most uncertain first, then the
+    remaining tickets in margin order so a queue can go on past the batch.
+    """
+    if len(vectors) != len(tops):
+        raise ValueError(f"vectors has {len(vectors)} rows for {len(tops)} tickets")
+    by_margin = review_order(tops)
+    if size <= 0 or not len(tops):
+        return by_margin
+    candidates = np.array(by_margin[: min(len(tops), max(size, prefilter * size))])
+    if len(candidates) <= size:
+        chosen = candidates.tolist()
+    else:
+        points = np.asarray(vectors, dtype=np.float64)[candidates]
+        norms = np.linalg.norm(points, axis=1, keepdims=True)
+        points = points / np.where(norms == 0, 1.0, norms)
+        weights = np.array([1.0 - review_margin(tops[i]) for i in candidates]) + 1e-3
+        chosen = candidates[_weighted_kmeans_medoids(points, weights, size, seed)].tolist()
+    chosen.sort(key=lambda index: (review_margin(tops[index]), index))
+    taken = set(chosen)
+    return chosen + [index for index in by_margin if index not in taken]
+
+
+def _weighted_kmeans_medoids(points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 20) -> np.ndarray:
+    """Weighted k-means (k-means++ start); return, per cluster, the row nearest its centre (distinct rows)."""
+    rng = np.random.default_rng(seed)
+    centres = [points[rng.choice(len(points), p=weights / weights.sum())]]
+    distance = ((points - centres[0]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        chances = weights * distance
+        total = chances.sum()
+        pick = rng.choice(len(points), p=chances / total) if total > 0 else int(rng.integers(len(points)))
+        centres.append(points[pick])
+        distance = np.minimum(distance, ((points - points[pick]) ** 2).sum(axis=1))
+    centres = np.array(centres)
+    for _ in range(iterations):
+        distances = (points**2).sum(axis=1)[:, None] - 2 * points @ centres.T + (centres**2).sum(axis=1)[None, :]
+        members = distances.argmin(axis=1)
+        for cluster in range(k):
+            inside = members == cluster
+            if inside.any():
+                centres[cluster] = np.average(points[inside], axis=0, weights=weights[inside])
+    distances = (points**2).sum(axis=1)[:, None] - 2 * points @ centres.T + (centres**2).sum(axis=1)[None, :]
+    chosen: list[int] = []
+    used = np.zeros(len(points), dtype=bool)
+    for cluster in np.argsort(distances.min(axis=0)):
+        order = np.argsort(distances[:, cluster])
+        row = next(int(r) for r in order if not used[r])
+        used[row] = True
+        chosen.append(row)
+    return np.array(chosen)

@@ -23,6 +23,7 @@ PRODUCT_ALIASES = {
     "图书": "书籍", "书": "书籍",
 }
 PRODUCT_PREFIX = "商品:"
+VECTOR_TERM = "[词向量]"
 
 
 def product_token(product: str | None) -> str:
@@ -69,10 +70,22 @@ class Featurizer:
     (text.char_ngram_codes) in a sorted array, looked up for a whole batch at once.
     """
 
-    def __init__(self, *, min_df: int = 1, max_features: int = 250_000, char_weight: float = 1.0) -> None:
+    # Word vectors (see WordVectors) appended as dense columns after the sparse ones; None: none.
+    # A class attribute, so featurizers pickled before it existed load without them.
+    vectors: WordVectors | None = None
+
+    def __init__(
+        self,
+        *,
+        min_df: int = 1,
+        max_features: int = 250_000,
+        char_weight: float = 1.0,
+        vectors: WordVectors | None = None,
+    ) -> None:
         self.min_df = min_df
         self.max_features = max_features
         self.char_weight = char_weight
+        self.vectors = vectors
         self.word_vocabulary: dict[str, int] = {}
         # Sorted n-gram codes and, for each, its feature index.
         self.char_codes = np.zeros(0, dtype=np.uint64)
@@ -81,8 +94,13 @@ class Featurizer:
         self._names: tuple[np.ndarray, list[str]] | None = None
 
     @property
-    def n_features(self) -> int:
+    def n_sparse(self) -> int:
+        """Words and character n-grams; the word-vector columns (if any) come after them."""
         return len(self.word_vocabulary) + len(self.char_codes)
+
+    @property
+    def n_features(self) -> int:
+        return self.n_sparse + (self.vectors.dim if self.vectors is not None else 0)
 
     def fit(self, documents: Sequence[Document]) -> Featurizer:
         """Learn the vocabulary and inverse document frequencies."""
@@ -130,11 +148,11 @@ class Featurizer:
         columns = np.concatenate([np.asarray(word_columns, dtype=np.int64), char_columns[known]])
         # COO to CSR adds up repeated (row, column) pairs: the term counts.
         matrix = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(n_rows, self.n_features)
+            (np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(n_rows, self.n_sparse)
         )
         matrix.sum_duplicates()
         if matrix.nnz == 0:
-            return matrix
+            return self._with_vectors(matrix, documents)
         data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
         is_char = matrix.indices >= len(self.word_vocabulary)
         row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
@@ -143,7 +161,13 @@ class Featurizer:
         data = data / norms[block]
         data[is_char] *= self.char_weight
         matrix.data = data.astype(np.float32)
-        return matrix
+        return self._with_vectors(matrix, documents)
+
+    def _with_vectors(self, matrix: sp.csr_matrix, documents: Sequence[Document]) -> sp.csr_matrix:
+        if self.vectors is None:
+            return matrix
+        dense = self.vectors.documents(documents)
+        return sp.hstack([matrix, sp.csr_matrix(dense)], format="csr")
 
     def _char_columns(self, codes: np.ndarray) -> np.ndarray:
         """Return each code's feature index, or -1 for n-grams outside the vocabulary."""
@@ -171,11 +195,13 @@ class Featurizer:
                 name_ids[position] = ids.setdefault(display_term(gram), len(ids))
             for code, position in zip(self.char_codes.tolist(), self.char_index.tolist()):
                 name_ids[position] = ids.setdefault(display_term(char_ngram_text(code)), len(ids))
+            # The word-vector columns mean nothing one by one: shown as one term (TriageModel skips it).
+            name_ids[self.n_sparse :] = ids.setdefault(VECTOR_TERM, len(ids))
             self._names = (name_ids, list(ids))
         return self._names
 
     def __getstate__(self) -> dict:
-        state = {slot: getattr(self, slot) for slot in ("min_df", "max_features", "char_weight")}
+        state = {slot: getattr(self, slot) for slot in ("min_df", "max_features", "char_weight", "vectors")}
         state.update(
             word_vocabulary=self.word_vocabulary, char_codes=self.char_codes, char_index=self.char_index, idf=self.idf
         )
@@ -207,3 +233,54 @@ def _char_document_frequencies(documents: Sequence[Document], chunk: int = 5000)
     if not per_chunk:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     return np.unique(np.concatenate(per_chunk), return_counts=True)
+
+
+class WordVectors:
+    """Word vectors learnt from unlabelled complaints (gensim word2vec over the jieba words).
+
+    A document's vector is the mean of its known words' vectors, L2-normalised, times `weight`:
+    complaints that say the same thing in different words (烂了 / 坏了 / 变质) land close
+    together even when the labelled examples used only one of them. Only the vocabulary's
+    vectors are kept (a dict and a float32 matrix), so predicting needs no gensim.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], matrix: np.ndarray, weight: float) -> None:
+        self.vocabulary = vocabulary
+        self.matrix = np.asarray(matrix, dtype=np.float32)
+        self.weight = weight
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @classmethod
+    def train(
+        cls, documents: Sequence[Document], *, dim: int = 100, weight: float = 0.5, epochs: int = 10, seed: int = 0
+    ) -> WordVectors:
+        """Train word2vec (skip-gram) on the documents' words; one worker thread, so the result repeats."""
+        from gensim.models import Word2Vec  # training only: a worker that predicts never imports gensim
+
+        sentences = [d.prepared.words for d in documents if not d.empty and d.prepared.words]
+        model = Word2Vec(
+            sentences, vector_size=dim, window=5, min_count=3, sg=1, epochs=epochs, workers=1, seed=seed
+        )
+        vocabulary = {word: index for index, word in enumerate(model.wv.index_to_key)}
+        return cls(vocabulary, model.wv.vectors.copy(), weight)
+
+    def documents(self, documents: Sequence[Document]) -> np.ndarray:
+        """Return one row per document: the weighted, normalised mean of its words' vectors."""
+        get = self.vocabulary.get
+        rows: list[int] = []
+        columns: list[int] = []
+        for row, document in enumerate(documents):
+            known = [i for i in map(get, document.prepared.words) if i is not None]
+            rows += [row] * len(known)
+            columns += known
+        counts = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64))),
+            shape=(len(documents), len(self.vocabulary)),
+        )
+        sums = np.asarray(counts @ self.matrix, dtype=np.float32)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return (sums / norms * self.weight).astype(np.float32)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from feedback.classifiers.active import review_density, review_margin, review_order
+from feedback.classifiers.active import review_batch, review_density, review_margin, review_order
 
 
 def test_margin_is_first_minus_second_probability():
@@ -64,3 +64,44 @@ def test_review_density_is_higher_for_a_ticket_like_the_rest(seed_model):
     assert density.shape == (len(texts),)
     assert density[5] > density[6]
     assert np.all(density >= 0) and review_density(seed_model, []).shape == (0,)
+
+
+def clustered_queue():
+    """Ten near-copies of one hesitation, then two other hesitations a little less close, then sure tickets."""
+    rng = np.random.default_rng(0)
+    tops, vectors = [], []
+    for i in range(10):
+        tops.append([("quality_defect", 0.40 + i / 1000), ("damaged", 0.39)])
+        vectors.append([1.0, 0.0, 0.0] + rng.normal(0, 0.01, 3))
+    for centre, margin in (([0.0, 1.0, 0.0], 0.05), ([0.0, 0.0, 1.0], 0.08)):
+        for i in range(3):
+            tops.append([("service", 0.5 + margin + i / 1000), ("after_sales", 0.5)])
+            vectors.append(np.array(centre) + rng.normal(0, 0.01, 3))
+    for i in range(20):
+        tops.append([("price", 0.95), ("other", 0.01)])
+        vectors.append(rng.normal(0, 1, 3))
+    return tops, np.array(vectors)
+
+
+def test_batch_asks_about_each_kind_of_hesitation_once_instead_of_ten_near_copies():
+    tops, vectors = clustered_queue()
+    assert review_order(tops)[:3] == [0, 1, 2]  # margin alone: three of the same kind
+    # The 6 x 3 most uncertain tickets are clustered: the ten copies, both other kinds and two sure ones.
+    chosen = review_batch(tops, vectors, 3, prefilter=6)[:3]
+    assert sorted(index // 10 if index < 10 else 1 + (index - 10) // 3 for index in chosen) == [0, 1, 2]
+    # Most uncertain first within the batch; the sure tickets are never in it.
+    assert chosen[0] < 10 and all(index < 16 for index in chosen)
+    # With only the 4 x 3 most uncertain (ten copies and two of the next kind) the third kind is out of reach.
+    assert all(index < 13 for index in review_batch(tops, vectors, 3)[:3])
+
+
+def test_batch_is_a_permutation_repeatable_and_checks_its_vectors():
+    tops, vectors = clustered_queue()
+    ordered = review_batch(tops, vectors, 5, seed=3)
+    assert sorted(ordered) == list(range(len(tops)))
+    assert ordered == review_batch(tops, vectors, 5, seed=3)
+    assert review_batch(tops, vectors, 0) == review_order(tops)
+    assert review_batch(tops[:4], vectors[:4], 10) == review_order(tops[:4])  # fewer tickets than the batch
+    assert review_batch([], np.zeros((0, 3)), 5) == []
+    with pytest.raises(ValueError, match="vectors has 2 rows for 36 tickets"):
+        review_batch(tops, vectors[:2], 3)
