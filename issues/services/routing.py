@@ -130,15 +130,21 @@ def issue_route(*, issue_id: int, rules: list[RoutingRule] | None = None) -> boo
                          "votes": {str(k): v for k, v in decision.votes.items()}},
             )
             issue_move_notify(issue=issue, previous_department_id=previous_department_id,
-                              reason=f"路由规则：{decision.rule.name}" if decision.rule else "类别默认部门")
+                              reason=f"路由规则：{decision.rule.name}" if decision.rule else "类别默认部门",
+                              source="rule" if decision.rule else "default",
+                              detail=decision.rule.name if decision.rule else "")
     return changed
 
 
-def issue_move_notify(*, issue: Issue, previous_department_id: int | None, reason: str = "") -> None:
+def issue_move_notify(*, issue: Issue, previous_department_id: int | None, reason: str = "", source: str = "manual",
+                      detail: str = "") -> None:
     """Tell the new department, the old one and the assignee that an issue changed department.
 
     A move can take an issue away from the person working it; nobody should learn that by
-    finding it gone from their queue.
+    finding it gone from their queue. The stored title and body are Chinese (e-mail, webhooks);
+    the payload says who, from where, to where and why (``source``: rule, default or manual, with
+    ``detail`` the rule's name or the person's note), so the app shows them in the reader's language
+    (issue_tags.notification_text).
     """
     from ..models import Department, NotificationKind
     from .notifications import notification_create
@@ -148,17 +154,17 @@ def issue_move_notify(*, issue: Issue, previous_department_id: int | None, reaso
     old = departments.get(previous_department_id)
     body = (f"问题 #{issue.pk} 由{old.name_zh if old else '未分配'}转给{new.name_zh if new else '未分配'}。"
             f"{reason}")
-    payload = {"from": previous_department_id, "to": issue.department_id}
+    payload = {"from": previous_department_id, "to": issue.department_id, "source": source, "detail": detail}
     if new is not None:
         notification_create(kind=NotificationKind.ROUTED, title=f"问题转入{new.name_zh}：{issue.title}", body=body,
-                            department=new, issue=issue, payload=payload)
+                            department=new, issue=issue, payload={**payload, "audience": "new"})
     if old is not None:
         notification_create(kind=NotificationKind.ROUTED,
                             title=f"问题已转出{old.name_zh}：{issue.title}", body=body,
-                            department=old, issue=issue, payload=payload)
+                            department=old, issue=issue, payload={**payload, "audience": "old"})
     if issue.assignee_id:
         notification_create(kind=NotificationKind.ROUTED, title=f"你负责的问题已转部门：{issue.title}", body=body,
-                            recipient=issue.assignee, issue=issue, payload=payload)
+                            recipient=issue.assignee, issue=issue, payload={**payload, "audience": "assignee"})
 
 
 def department_has_active_lead(department_id: int | None) -> bool:

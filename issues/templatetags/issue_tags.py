@@ -155,3 +155,51 @@ def unread_notifications(user) -> int:
     from issues.services import notifications_for_user
 
     return notifications_for_user(user).filter(read_at__isnull=True).count()
+
+
+def _department_names(context) -> dict:
+    """Departments by id, read once per page render (a notifications page names many)."""
+    from issues.models import Department
+
+    cache = context.render_context
+    if "issue_tags_departments" not in cache:
+        cache["issue_tags_departments"] = Department.objects.in_bulk()
+    return cache["issue_tags_departments"]
+
+
+@register.simple_tag(takes_context=True)
+def notification_text(context, notification, part: str = "title") -> str:
+    """A notification's title or body in the reader's language.
+
+    Moves (kind routed, with the payload issue_move_notify writes) are worded here with gettext at
+    render time; every other notification, and moves stored before the payload said enough, show
+    the stored text. The result is plain text (autoescaped by the template).
+    """
+    stored = notification.title if part == "title" else notification.body
+    payload = notification.payload or {}
+    if notification.kind != "routed" or "audience" not in payload:
+        return stored
+    language = get_language() or "zh-hans"
+    departments = _department_names(context)
+
+    def name(department_id) -> str:
+        department = departments.get(department_id)
+        return department.display_name(language) if department else _("未分配")
+
+    title = notification.issue.title if notification.issue_id and notification.issue else ""
+    if part == "title":
+        if payload["audience"] == "new":
+            return _("问题转入%(department)s：%(title)s") % {"department": name(payload.get("to")), "title": title}
+        if payload["audience"] == "old":
+            return _("问题已转出%(department)s：%(title)s") % {"department": name(payload.get("from")), "title": title}
+        return _("你负责的问题已转部门：%(title)s") % {"title": title}
+    body = _("问题 #%(id)s 由%(old)s转给%(new)s。") % {
+        "id": notification.issue_id, "old": name(payload.get("from")), "new": name(payload.get("to"))}
+    source, detail = payload.get("source"), payload.get("detail") or ""
+    if source == "rule":
+        body += _("路由规则：%(rule)s") % {"rule": detail}
+    elif source == "default":
+        body += _("类别默认部门")
+    elif detail:
+        body += detail
+    return body
