@@ -190,3 +190,31 @@ def test_the_admin_lists_a_departments_members_and_their_count(client, admin_use
     assert "wuliu_agent" in page and "lead1" in page
     listing = client.get(reverse("admin:issues_department_changelist")).content.decode()
     assert "member_count" in listing or "成员数" in listing
+
+
+def test_a_move_is_told_in_the_readers_language_on_the_notifications_page(client, lead, member, issue):
+    from django.utils import translation
+
+    from issues.services import issue_department_set
+
+    warehouse_lead = UserFactory(username="lead_cangchu", role=Role.LEAD, department=department("warehouse"))
+    Issue.objects.filter(pk=issue.pk).update(assignee=member)
+    issue.refresh_from_db()
+    issue_department_set(issue=issue, department=department("warehouse"), actor=lead, note="是包装问题")
+
+    client.force_login(warehouse_lead)
+    chinese = client.get(reverse("notifications"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"问题转入仓储包装部：{issue.title}" in chinese
+    assert f"问题 #{issue.pk} 由物流部转给仓储包装部。是包装问题" in chinese
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        english = client.get(reverse("notifications")).content.decode()
+    assert "Issue moved to Warehouse &amp; Packaging" in english
+    assert f"Issue #{issue.pk} moved from Logistics to Warehouse &amp; Packaging. 是包装问题" in english
+    assert "转入" not in english
+
+    client.force_login(member)
+    client.cookies["django_language"] = "en"
+    # override() puts the language back afterwards: a request leaves its language active on the thread.
+    with translation.override("en"):
+        assert "An issue assigned to you changed department" in client.get(reverse("notifications")).content.decode()
