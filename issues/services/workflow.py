@@ -255,8 +255,7 @@ def issue_department_set(
         issue.save(update_fields=["department", "department_source", "routing_rule", "routed_at", "updated_at"])
         _log(issue, actor, ActivityVerb.ROUTED, previous.code if previous else "", department.code, note, manual=True)
         if previous != department:
-            issue_move_notify(issue=issue, previous_department_id=previous.pk if previous else None, reason=note,
-                              source="manual", detail=note)
+            issue_move_notify(issue=issue, previous_department_id=previous.pk if previous else None, reason=note)
     return issue
 
 
