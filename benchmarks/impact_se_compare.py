@@ -49,7 +49,8 @@ def _p_values(trial) -> dict[str, float | None]:
     mu = np.asarray(first.fittedvalues)
     working = np.log(mu / (1 - mu)) - offset + (yt / (yt + yc) - mu) / (mu * (1 - mu))
     for kind in ("HC2", "HC3"):
-        out[kind] = float(sm.WLS(working, exog, weights=(yt + yc) * mu * (1 - mu)).fit(cov_type=kind).pvalues[1])
+        fitted = sm.WLS(working, exog, weights=(yt + yc) * mu * (1 - mu)).fit(cov_type=kind, use_t=True)
+        out[kind] = float(fitted.pvalues[1])
     ratio = np.log((yt + 0.5) / nt) - np.log((yc + 0.5) / nc)
     out["Student log ratio"] = float(stats.ttest_ind(ratio[after], ratio[~after]).pvalue)
     out["Welch log ratio"] = float(stats.ttest_ind(ratio[after], ratio[~after], equal_var=False).pvalue)

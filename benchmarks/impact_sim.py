@@ -14,7 +14,7 @@ difference-in-differences against the category's other products with a
 quasi-binomial dispersion (``issues.impact.estimation``).
 
 Whole-category fixes are judged against the other categories, whose drift
-differs: the new method counts that drift, estimated from the 120 days before
+differs: the new method counts that drift, estimated from the 180 days before
 the windows (``--category-trials`` per shop and effect; a local-level fit
 each, so slower).
 """

@@ -71,7 +71,7 @@ MIN_EVENTS_BEFORE = 5  # treated events in the before window (the baseline the c
 MIN_EXPOSURE = 100  # treated orders in each window
 MIN_DAYS = 4  # days with data in each window
 MIN_CONTROL_EVENTS = 10  # control events in each window, else the controls are not used
-DRIFT_HISTORY_DAYS = 120  # days before the windows read to estimate the drift of treated vs controls
+DRIFT_HISTORY_DAYS = 180  # days before the windows read to estimate the drift of treated vs controls
 MIN_DRIFT_DAYS = 42  # days of that history with events on both sides needed to estimate it
 
 

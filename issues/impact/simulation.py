@@ -164,7 +164,8 @@ def _category_trial(shop: Shop, *, rng: np.random.Generator, window_days: int, e
     returns = shop.returns.astype(float)
     if effect:
         returns = returns.copy()
-        returns[np.ix_(inside, after_days)] = rng.poisson(shop.expected_returns[np.ix_(inside, after_days)] * (1 + effect))
+        cells = np.ix_(inside, after_days)
+        returns[cells] = rng.poisson(shop.expected_returns[cells] * (1 + effect))
     history = np.arange(action - window_days - DRIFT_HISTORY_DAYS, action - window_days)
     return Trial(
         product=-1, action_index=action, after=after,

@@ -203,7 +203,8 @@ def drift_text(estimates, *, language: str = "zh") -> str:
     if unknown:
         return ("对照来自其他品类，不随本品类自己的走势变化；历史数据不足以估计两者走势的差异，区间未计入，结论需谨慎" if zh
                 else "the controls are other categories' products, which do not follow this category's own drift; "
-                     "the history is too short to estimate it, so the interval leaves it out: treat the verdict with care")
+                     "the history is too short to estimate it, so the interval leaves it out: "
+                     "treat the verdict with care")
     if known:
         sd = max(known)
         return (f"对照来自其他品类，不随本品类自己的走势变化：区间已计入历史上两者走势的差异（约 ±{sd * 100:.0f}%）" if zh

@@ -203,7 +203,8 @@ def test_a_category_wide_fix_counts_the_other_categories_drift():
     returns = measurement.returns.estimate
     assert measurement.controls.kind == "other_categories" and measurement.controls.count == 5
     assert returns.method == "did_quasi_binomial"
-    # The drift, estimated from the 120 days before the windows, is part of the interval and said in the verdict.
+    # The drift, estimated from the 120 days of history there are (180 are read), is part of the interval
+    # and said in the verdict.
     # A level step sd of 1.5 % a day over two 14-day windows: sqrt(0.015^2 * 10.36) = 4.8 %, give or take.
     assert returns.drift_sd is not None and 0.02 < returns.drift_sd < 0.09
     assert not returns.drift_unknown
