@@ -13,14 +13,16 @@ def model_fallback_notify(*, unreadable: list[str], active: str, errors: list[st
     """Notify every admin (in the app and by email) once per damaged version; return how many were notified."""
     from accounts.models import Role
     from issues.models.notification import NotificationKind
-    from issues.services.notifications import notification_create
+    from issues.services.notifications import TranslatableText, notification_create
 
     if retrained:
-        title = f"模型 {unreadable[0]} 无法读取，已用种子语料和全部人工标注重新训练 {active}"
+        title = TranslatableText("模型 %(version)s 无法读取，已用种子语料和全部人工标注重新训练 %(active)s",
+                                 version=unreadable[0], active=active)
     else:
-        title = f"模型 {', '.join(unreadable)} 无法读取，已回退到 {active}"
-    body = ("(model file unreadable; fell back to the newest loadable version. Check FEEDBACK_MODEL_DIR.)\n"
-            + "\n".join(errors))
+        title = TranslatableText("模型 %(version)s 无法读取，已回退到 %(active)s", version=", ".join(unreadable),
+                                 active=active)
+    body = TranslatableText("模型文件无法读取，已回退到最新的可用版本。请检查 FEEDBACK_MODEL_DIR。\n%(errors)s",
+                            errors="\n".join(errors))
     admins = get_user_model().objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
     notified = 0
     for admin in admins:
@@ -30,5 +32,5 @@ def model_fallback_notify(*, unreadable: list[str], active: str, errors: list[st
             dedupe_key=f"model-damaged:{unreadable[0]}:{admin.pk}"[:120],
         )
         notified += created is not None
-    logger.error("%s; %d admins notified", title, notified)
+    logger.error("model %s unreadable, now %s; %d admins notified", ", ".join(unreadable), active, notified)
     return notified

@@ -38,12 +38,12 @@ def test_prints_summary_and_row_errors_and_warnings_naming_rows(db, tmp_path):
 
     output = run_command(str(path), "--no-triage")
 
-    assert "已导入 imported: 2" in output
-    assert "重复跳过 skipped as duplicate: 1" in output
-    assert "失败 failed: 1" in output
+    assert "已导入：2" in output
+    assert "重复跳过：1" in output
+    assert "失败：1" in output
     assert "第 3 行" in output  # the empty text: an error
-    assert "第 4 行 row 4" in output  # the duplicate id: a row warning, named
-    assert "第 5 行 row 5 · 渠道" in output and "信鸽" in output  # the unknown channel: kept, warned
+    assert "第 4 行 ·" in output  # the duplicate id: a row warning, named
+    assert "第 5 行 · 渠道" in output and "信鸽" in output  # the unknown channel: kept, warned
     assert Ticket.objects.count() == 2
 
 
@@ -53,8 +53,8 @@ def test_second_run_reports_everything_as_duplicate(db, tmp_path):
     run_command(str(path), "--no-triage")
     output = run_command(str(path), "--no-triage")
 
-    assert "已导入 imported: 0" in output
-    assert "重复跳过 skipped as duplicate: 2" in output
+    assert "已导入：0" in output
+    assert "重复跳过：2" in output
     assert Ticket.objects.count() == 2
 
 
@@ -122,5 +122,5 @@ def test_exit_status_from_the_shell(tmp_path):
     assert refused.returncode != 0
     assert "文件不是有效的 CSV 文本" in refused.stderr
     assert read.returncode == 0, read.stderr
-    assert "已导入 imported: 1" in read.stdout and "失败 failed: 1" in read.stdout
+    assert "已导入：1" in read.stdout and "失败：1" in read.stdout
     assert "%" in read.stderr or "行" in read.stderr  # the tqdm progress bar went to stderr

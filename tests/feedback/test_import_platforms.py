@@ -215,7 +215,7 @@ def test_cli_says_which_platform_was_assumed(db, tmp_path):
 
     call_command("import_tickets", str(path), "--no-progress", "--no-triage", stdout=out)
 
-    assert "platform preset: taobao (自动识别 detected)" in out.getvalue()
+    assert "平台格式：taobao（自动识别）" in out.getvalue()
 
 
 # --- ids that spreadsheets mangled ---

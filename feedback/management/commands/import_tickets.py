@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 from tqdm import tqdm
 
 from feedback.imports.columns import column_mapping_parse, presets_load
@@ -43,7 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         path = Path(options["file"])
         if not path.exists():
-            raise CommandError(f"文件不存在 (file not found): {path}")
+            raise CommandError(gettext("文件不存在：%(path)s") % {"path": path})
         try:
             mapping = column_mapping_parse("\n".join(options["mappings"]))
         except ValueError as exc:
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             if options["no_progress"]:
                 return
             if bar is None:
-                bar = tqdm(total=result.expected_total, unit="行", desc=path.name, file=sys.stderr, dynamic_ncols=True)
+                bar = tqdm(total=result.expected_total, unit=gettext("行"), desc=path.name, file=sys.stderr, dynamic_ncols=True)
             if result.expected_total and result.expected_total != bar.total:
                 bar.total = result.expected_total
             bar.update(result.total - bar.n)
@@ -81,37 +82,41 @@ class Command(BaseCommand):
     def _summary(self, result: ImportResult, show_errors: int) -> None:
         out = self.stdout
         encoding = f", {result.encoding}" if result.encoding else ""
-        sheet = f", 工作表 sheet「{result.sheet}」" if result.sheet else ""
-        out.write(f"读取 read: {result.total} 行 rows ({result.format}{encoding}{sheet})")
+        sheet = gettext("，工作表「%(sheet)s」") % {"sheet": result.sheet} if result.sheet else ""
+        out.write(gettext("读取：%(total)s 行（%(format)s%(encoding)s%(sheet)s）") % {
+            "total": result.total, "format": result.format, "encoding": encoding, "sheet": sheet})
         if result.preset:
-            how = "自动识别 detected" if result.preset_detected else "指定 chosen"
-            out.write(f"平台格式 platform preset: {result.preset} ({how}); 来源 source: {result.source}")
+            how = gettext("自动识别") if result.preset_detected else gettext("指定")
+            out.write(gettext("平台格式：%(preset)s（%(how)s）；来源：%(source)s") % {
+                "preset": result.preset, "how": how, "source": result.source})
         else:
-            out.write(f"平台格式 platform preset: 无 none (generic headers); 来源 source: {result.source}")
-        out.write(self.style.SUCCESS(f"已导入 imported: {result.imported}"))
-        out.write(f"重复跳过 skipped as duplicate: {result.duplicates}")
-        failed = f"失败 failed: {result.failed}"
+            out.write(gettext("平台格式：无（通用表头）；来源：%(source)s") % {"source": result.source})
+        out.write(self.style.SUCCESS(gettext("已导入：%(count)s") % {"count": result.imported}))
+        out.write(gettext("重复跳过：%(count)s") % {"count": result.duplicates})
+        failed = gettext("失败：%(count)s") % {"count": result.failed}
         out.write(self.style.ERROR(failed) if result.failed else failed)
         if result.summary_rows:
-            out.write(f"合计行跳过 total rows skipped: {result.summary_rows}")
+            out.write(gettext("合计行跳过：%(count)s") % {"count": result.summary_rows})
         for warning in result.warnings:
             if warning["row"] is None:
-                out.write(self.style.WARNING(f"提示 warning: {warning['message']}"))
+                out.write(self.style.WARNING(gettext("提示：%(message)s") % {"message": warning["message"]}))
         row_warnings = [w for w in result.warnings if w["row"] is not None]
         total_row_warnings = len(row_warnings) + result.warnings_omitted
         if row_warnings and show_errors > 0:
             shown = row_warnings[:show_errors]
-            out.write(self.style.WARNING(f"行提示 row warnings (first {len(shown)} of {total_row_warnings}):"))
+            out.write(self.style.WARNING(gettext("行提示（%(total)s 条中的前 %(shown)s 条）：") % {
+                "shown": len(shown), "total": total_row_warnings}))
             for warning in shown:
                 out.write(self._line(warning))
         if result.errors and show_errors > 0:
             total_errors = len(result.errors) + result.errors_omitted
             shown = result.errors[:show_errors]
-            out.write(f"行错误 row errors (first {len(shown)} of {total_errors}):")
+            out.write(gettext("行错误（%(total)s 条中的前 %(shown)s 条）：") % {"shown": len(shown), "total": total_errors})
             for error in shown:
                 out.write(self._line(error))
 
     @staticmethod
     def _line(entry: dict) -> str:
         value = f" [{entry['value']}]" if entry.get("value") else ""
-        return f"  第 {entry['row']} 行 row {entry['row']} · {entry['column']}: {entry['message']}{value}"
+        return "  " + gettext("第 %(row)s 行 · %(column)s：%(message)s%(value)s") % {
+            "row": entry["row"], "column": entry["column"], "message": entry["message"], "value": value}

@@ -319,14 +319,15 @@ def _notify_regression(impact: IssueImpact, notes: list, start, end) -> None:
     issue = impact.issue
     if issue.department_id is None:
         return
-    from django.utils.translation import gettext
+    from django.utils.translation import gettext, pgettext
 
     from issues.services.notifications import TranslatableText, notification_create
 
     def change(language: str) -> str:
         return gettext("；").join(
             gettext("%(metric)s回升到 %(now)s，高于措施前的 %(was)s（%(start)s 至 %(end)s）") % {
-                "metric": gettext("投诉率") if metric == "complaint_rate" else gettext("退货率"),
+                "metric": pgettext("in a sentence", "投诉率") if metric == "complaint_rate"
+                else pgettext("in a sentence", "退货率"),
                 "now": verdicts.rate_text(metric, now), "was": verdicts.rate_text(metric, was),
                 "start": start, "end": end}
             for metric, was, now in notes
