@@ -35,7 +35,7 @@ TEXTS = {
 }
 # Strings people type: the walk removes them before looking for Chinese.
 USER_STRINGS = [
-    "王磊", "李娜", "张伟", "赵敏", "水果走仓储", "已更换快递公司", "已联系快递加急", "换快递后观察一周",
+    "王磊", "李娜", "张伟", "赵敏", "何静", "水果走仓储", "已更换快递公司", "已联系快递加急", "换快递后观察一周",
     "坏果", "漏液", "日期格式不对", "订单号", "外部工单号",
     "备注", "其它",  # the headers of the file uploaded below
 ]
@@ -145,6 +145,13 @@ def world(db, settings):
     SubTheme.objects.create(label="漏液", keywords=["漏液"], size=4, category=category("damaged"),
                             issue=Issue.objects.get(category__code="damaged"))
 
+    # A team member in the lead's department (the queue lists the team), and a saved view for everyone.
+    UserFactory(username="member_walk", first_name="何静", role=Role.AGENT, department=department("logistics"))
+    from feedback.models import SavedView
+
+    saved = {role: SavedView.objects.create(owner=user, name=f"{role} view", filters={"channel": "phone"})
+             for role, user in users.items()}
+
     job = ImportJob.objects.create(
         original_name="tickets.csv", status=ImportJob.Status.DONE, total_rows=3, processed_rows=3, failed=1,
         imported=2, created_by=users["agent"], finished_at=now,
@@ -152,7 +159,7 @@ def world(db, settings):
     )
     return {"users": users, "review": review, "oranges": oranges, "shirts": shirts, "job": job,
             "rule": RoutingRule.objects.get(), "subtheme": SubTheme.objects.filter(is_candidate=True).first(),
-            "notification": Notification.objects.first()}
+            "notification": Notification.objects.first(), "saved_view": saved["agent"]}
 
 
 def url_names() -> list[tuple[str, URLPattern]]:
@@ -181,7 +188,7 @@ def urls_for(world) -> list[str]:
     }
     pk_for = {
         "issue": issue.pk, "ticket": ticket.pk, "review": ticket.pk, "import": job.pk, "routing": world["rule"].pk,
-        "subtheme": world["subtheme"].pk, "impact-sales": 999999,
+        "subtheme": world["subtheme"].pk, "impact-sales": 999999, "saved-view": world["saved_view"].pk,
     }
     urls = []
     for name, pattern in url_names():

@@ -330,7 +330,7 @@ def _notify_regression(impact: IssueImpact, notes: list, start, end) -> None:
                 else pgettext("in a sentence", "退货率"),
                 "now": verdicts.rate_text(metric, now), "was": verdicts.rate_text(metric, was),
                 "start": start, "end": end}
-            for metric, was, now in notes
+            for metric, was, now, *_ in notes
         )
 
     notification_create(
