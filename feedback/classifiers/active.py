@@ -111,7 +111,9 @@ def review_batch(
     return chosen + [index for index in by_margin if index not in taken]
 
 
-def _weighted_kmeans_medoids(points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 20) -> np.ndarray:
+def _weighted_kmeans_medoids(
+    points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 20
+) -> np.ndarray:
     """Weighted k-means (k-means++ start); return, per cluster, the row nearest its centre (distinct rows)."""
     rng = np.random.default_rng(seed)
     centres = [points[rng.choice(len(points), p=weights / weights.sum())]]
