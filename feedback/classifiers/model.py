@@ -82,7 +82,7 @@ class TrainingConfig:
     pseudo_margin: float = 0.25
     # Co-training: a pseudo-label is kept only if a words-only and a characters-only model agree with it.
     co_training: bool = False
-    self_training_rounds: int = 1
+    self_training_rounds: int = 2
     min_df: int = 2
     max_features: int = 250_000
     char_weight: float = 1.3
