@@ -5,8 +5,8 @@ The review queue stores each ticket's top categories with their probabilities
 typical a ticket is of the queue (review_density) needs the texts once.
 benchmarks/classifier_accuracy.py simulates an agent labelling in this order
 against labelling at random. Measured (issue 13, 5 repeats): review_batch is level
-with random (-0.007, -0.003, +0.015, +0.000 macro-F1 at 50, 100, 200, 400 labels,
-spread +-0.03), not better at every step, so the review queue keeps its margin order.
+with random (+0.005, +0.003, +0.010, -0.001 macro-F1 at 50, 100, 200, 400 labels,
+spread +-0.03-0.04), not better at every step, so the review queue keeps its margin order.
 """
 from __future__ import annotations
 
