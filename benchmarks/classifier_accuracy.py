@@ -184,7 +184,8 @@ def choose_config(data: Data, grid, examples, documents, y: np.ndarray, groups_r
 def cold_start(data: Data, seed, seed_docs, title: str) -> tuple[dict, TriageModel]:
     y_seed = np.array([data.labels.index(e.category) for e in seed])
     if len(COLD_GRID) > 1:
-        config, overrides, _, _ = choose_config(data, COLD_GRID, seed, seed_docs, y_seed, np.zeros(len(seed), dtype=bool), 0)
+        no_real = np.zeros(len(seed), dtype=bool)
+        config, overrides, _, _ = choose_config(data, COLD_GRID, seed, seed_docs, y_seed, no_real, 0)
     else:  # nothing to choose: no inner cross-validation
         overrides = COLD_GRID[0]
         config = replace(TrainingConfig(), **overrides)
@@ -239,7 +240,9 @@ STRATEGIES = ("margin + clusters", "review_order", "margin only", "random")
 DEFAULT_STRATEGIES = ("margin + clusters", "random")
 
 
-def choose_for_labelling(name: str, model: TriageModel, data: Data, remaining: list[int], count: int, rng, seed: int) -> list[int]:
+def choose_for_labelling(
+    name: str, model: TriageModel, data: Data, remaining: list[int], count: int, rng, seed: int
+) -> list[int]:
     """Return `count` of the `remaining` dev rows, chosen the way strategy `name` would."""
     if name == "random":
         return rng.choice(remaining, count, replace=False).tolist()
@@ -248,7 +251,8 @@ def choose_for_labelling(name: str, model: TriageModel, data: Data, remaining: l
     order = np.argsort(-probabilities, axis=1)[:, :3]
     tops = [[(data.labels[j], probabilities[r, j]) for j in row] for r, row in enumerate(order)]
     if name == "margin + clusters":
-        vectors = model.featurizer.vectors.documents(documents) if model.featurizer.vectors is not None else probabilities
+        word_vectors = model.featurizer.vectors
+        vectors = word_vectors.documents(documents) if word_vectors is not None else probabilities
         ranked = review_batch(tops, vectors, count, seed=seed)
     else:
         density = review_density_documents(model.featurizer, documents) if name == "review_order" else None
@@ -256,7 +260,9 @@ def choose_for_labelling(name: str, model: TriageModel, data: Data, remaining: l
     return [remaining[i] for i in ranked[:count]]
 
 
-def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, strategies=STRATEGIES, steps=(50, 100, 200, 400)) -> None:
+def simulate_labelling(
+    data: Data, cold_model: TriageModel, repeats: int, strategies=STRATEGIES, steps=(50, 100, 200, 400)
+) -> None:
     """From the seed model, label dev tickets in review order or at random; retrain; score on held-out tickets."""
     print("\n== Active learning: macro-F1 on held-out dev tickets after labelling N chosen by ... ==")
     results = {name: {step: [] for step in steps} for name in strategies}
@@ -284,7 +290,8 @@ def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, strate
     print(f"mean macro-F1 over {repeats} repeats (each its own test fifth and random draw), +- standard deviation")
     print(f"{'labels':<8}" + "".join(f"{name:>22}" for name in strategies))
     for step in steps:
-        print(f"{step:<8}" + "".join(f"{np.mean(results[name][step]):>14.4f} +- {np.std(results[name][step]):.3f}" for name in strategies))
+        cells = [f"{np.mean(results[name][step]):>14.4f} +- {np.std(results[name][step]):.3f}" for name in strategies]
+        print(f"{step:<8}" + "".join(cells))
     if "random" in strategies:
         for name in strategies:
             if name == "random":
@@ -292,7 +299,7 @@ def simulate_labelling(data: Data, cold_model: TriageModel, repeats: int, strate
             gains = [np.array(results[name][step]) - np.array(results["random"][step]) for step in steps]
             print(
                 f"{name} minus random, mean (repeats ahead): "
-                + ", ".join(f"{step}: {gain.mean():+.4f} ({(gain > 0).sum()}/{repeats})" for step, gain in zip(steps, gains))
+                + ", ".join(f"{s}: {gain.mean():+.4f} ({(gain > 0).sum()}/{repeats})" for s, gain in zip(steps, gains))
                 + f"; beats random at every step: {'yes' if all(gain.mean() > 0 for gain in gains) else 'no'}"
             )
 
@@ -302,7 +309,9 @@ def main() -> None:
     parser.add_argument("--no-pool", action="store_true", help="do not use the unlabelled pool")
     parser.add_argument("--no-simulation", action="store_true", help="skip the active-learning simulation")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--grid", choices=("defaults", "wide"), default="defaults", help="candidate settings for the inner CV")
+    parser.add_argument(
+        "--grid", choices=("defaults", "wide"), default="defaults", help="candidate settings for the inner CV"
+    )
     parser.add_argument("--repeats", type=int, default=4, help="repetitions of the active-learning simulation")
     parser.add_argument("--only-simulation", action="store_true", help="run only the active-learning simulation")
     parser.add_argument(

@@ -72,7 +72,9 @@ def main() -> None:
     jieba.setLogLevel(60)
     jieba.initialize()
     tokenizer = jieba_tokenizer()
-    model = TriageModel().fit(load_seed())
+    # Trained like production, with unlabelled tickets (the pool's last 2,869): so it has word vectors.
+    model = TriageModel().fit(load_seed(), unlabelled=list(zip(texts[20000:], products[20000:])))
+    print(f"model: {model.report.n_features} features, word vectors: {model.featurizer.vectors is not None}")
     model.predict(texts[:100], products[:100])  # warm caches
     # A worker freezes what is alive once its model is loaded (feedback.classification.get_predictor).
     gc.collect()
@@ -144,14 +146,15 @@ def main() -> None:
         print(f"stored version size                                 {size / 1e6:8.1f} MB")
 
         worker = subprocess.run(
-            [sys.executable, "-c", WORKER.format(repo=str(REPO), store=directory)],
+            # The version trained with unlabelled tickets, as in production (it carries word vectors).
+            [sys.executable, "-c", WORKER.format(repo=str(REPO), store=str(Path(directory) / "with-pool"))],
             cwd=REPO, capture_output=True, text=True, env={**os.environ, "VAR_DIR": os.path.join(directory, "var")},
         )
         if worker.returncode != 0:
             print(worker.stderr)
             raise SystemExit(1)
         figures = json.loads(worker.stdout.strip().splitlines()[-1])
-        print("\n== Fresh worker process (Django set up, then the 20,000-ticket model loaded) ==")
+        print("\n== Fresh worker process (Django set up, then the 20,000-ticket model with the pool loaded) ==")
         print(f"load (joblib + jieba dictionary + first prediction) {figures['load_seconds']:8.2f} s")
         print(f"resident memory with the model loaded               {figures['rss_mb']:8.0f} MB")
 

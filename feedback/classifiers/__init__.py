@@ -6,7 +6,7 @@
 Versions live in a ModelStore; train_version() trains, measures and promotes one.
 The Django side (feedback.classification) is the only bridge to tickets.
 """
-from .active import review_density, review_margin, review_order
+from .active import review_batch, review_density, review_margin, review_order
 from .evaluation import classification_metrics, evaluate_model, format_confusion, format_metrics
 from .model import Prediction, TrainingConfig, TriageModel
 from .seed import LabelledDataError, LabelledExample, load_seed, parse_labelled_lines, read_labelled_jsonl
@@ -36,6 +36,7 @@ __all__ = [
     "parse_labelled_lines",
     "prepare",
     "read_labelled_jsonl",
+    "review_batch",
     "review_density",
     "review_margin",
     "review_order",

@@ -4,7 +4,9 @@ The review queue stores each ticket's top categories with their probabilities
 (Prediction.top), so the uncertainty comes from those, without the model; how
 typical a ticket is of the queue (review_density) needs the texts once.
 benchmarks/classifier_accuracy.py simulates an agent labelling in this order
-against labelling at random.
+against labelling at random. Measured (issue 13, 5 repeats): review_batch is level
+with random (+0.005, +0.003, +0.010, -0.001 macro-F1 at 50, 100, 200, 400 labels,
+spread +-0.03-0.04), not better at every step, so the review queue keeps its margin order.
 """
 from __future__ import annotations
 
@@ -109,7 +111,9 @@ def review_batch(
     return chosen + [index for index in by_margin if index not in taken]
 
 
-def _weighted_kmeans_medoids(points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 20) -> np.ndarray:
+def _weighted_kmeans_medoids(
+    points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 20
+) -> np.ndarray:
     """Weighted k-means (k-means++ start); return, per cluster, the row nearest its centre (distinct rows)."""
     rng = np.random.default_rng(seed)
     centres = [points[rng.choice(len(points), p=weights / weights.sum())]]

@@ -166,8 +166,20 @@ class Featurizer:
     def _with_vectors(self, matrix: sp.csr_matrix, documents: Sequence[Document]) -> sp.csr_matrix:
         if self.vectors is None:
             return matrix
+        # The dense block goes after each row's sparse entries: build the CSR arrays directly
+        # (sp.hstack costs ~0.2 ms, as much again as the rest of a single ticket's features).
         dense = self.vectors.documents(documents)
-        return sp.hstack([matrix, sp.csr_matrix(dense)], format="csr")
+        n_rows, dim = dense.shape
+        indptr = matrix.indptr.astype(np.int64) + np.arange(n_rows + 1, dtype=np.int64) * dim
+        data = np.empty(indptr[-1], dtype=np.float32)
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        sparse_positions = np.arange(matrix.nnz) + np.repeat(np.arange(n_rows) * dim, np.diff(matrix.indptr))
+        data[sparse_positions] = matrix.data
+        indices[sparse_positions] = matrix.indices
+        dense_positions = ((indptr[1:] - dim)[:, None] + np.arange(dim)).ravel()
+        data[dense_positions] = dense.ravel()
+        indices[dense_positions] = np.tile(np.arange(self.n_sparse, self.n_sparse + dim, dtype=np.int32), n_rows)
+        return sp.csr_matrix((data, indices, indptr), shape=(n_rows, self.n_sparse + dim))
 
     def _char_columns(self, codes: np.ndarray) -> np.ndarray:
         """Return each code's feature index, or -1 for n-grams outside the vocabulary."""
@@ -270,17 +282,19 @@ class WordVectors:
     def documents(self, documents: Sequence[Document]) -> np.ndarray:
         """Return one row per document: the weighted, normalised mean of its words' vectors."""
         get = self.vocabulary.get
-        rows: list[int] = []
+        lengths: list[int] = []
         columns: list[int] = []
-        for row, document in enumerate(documents):
-            known = [i for i in map(get, document.prepared.words) if i is not None]
-            rows += [row] * len(known)
-            columns += known
-        counts = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64))),
-            shape=(len(documents), len(self.vocabulary)),
-        )
-        sums = np.asarray(counts @ self.matrix, dtype=np.float32)
+        for document in documents:
+            before = len(columns)
+            columns += [i for i in map(get, document.prepared.words) if i is not None]
+            lengths.append(len(columns) - before)
+        sums = np.zeros((len(documents), self.dim), dtype=np.float32)
+        if columns:
+            counts = np.asarray(lengths)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            known = counts > 0
+            # The words come row after row: one reduceat adds up each row's vectors.
+            sums[known] = np.add.reduceat(self.matrix[np.asarray(columns)], starts[known], axis=0)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return (sums / norms * self.weight).astype(np.float32)
