@@ -95,3 +95,14 @@ def taxonomy(transactional_db):
     from django.apps import apps
 
     importlib.import_module("feedback.migrations.0002_seed_taxonomy").seed(apps, None)
+
+
+@pytest.fixture
+def no_issue_tasks(monkeypatch):
+    """Issue tasks enqueued on commit are dropped: routing runs in-process and the broker is not under test."""
+    from issues import tasks
+
+    for name in ("route_issue", "reroute_open_issues", "deliver_notification"):
+        task = getattr(tasks, name)
+        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
+        monkeypatch.setattr(task, "delay", lambda *args, **kwargs: None)

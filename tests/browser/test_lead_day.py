@@ -15,19 +15,9 @@ from tests.browser.conftest import SCREENSHOT_DIR
 from tests.browser.test_lead_flow import PASSWORD, expect, file_tickets, log_in
 from tests.factories import ProductFactory, UserFactory, department
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_issue_tasks")]
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-
-@pytest.fixture(autouse=True)
-def _no_issue_tasks(monkeypatch):
-    from issues import tasks
-
-    for name in ("route_issue", "reroute_open_issues", "deliver_notification"):
-        task = getattr(tasks, name)
-        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
-        monkeypatch.setattr(task, "delay", lambda *args, **kwargs: None)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from feedback.models import TriageStatus
 from issues.models import Issue, IssueStatus
 from tests.factories import ProductFactory, TicketFactory, UserFactory, category, department
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_issue_tasks")]
 
 # Playwright's sync API runs an event loop on this thread; Django's ORM must still be usable from the test.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -32,17 +32,6 @@ def expect():
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect
-
-
-@pytest.fixture(autouse=True)
-def _no_issue_tasks(monkeypatch):
-    """Issue tasks enqueued on commit are dropped: routing runs in-process and the broker is not under test."""
-    from issues import tasks
-
-    for name in ("route_issue", "reroute_open_issues", "deliver_notification"):
-        task = getattr(tasks, name)
-        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
-        monkeypatch.setattr(task, "delay", lambda *args, **kwargs: None)
 
 
 def file_tickets(*, product, code: str, per_day: dict[int, int], text: str) -> None:

@@ -16,21 +16,11 @@ from tests.browser.test_lead_flow import file_tickets
 from feedback.models import TriageStatus
 from tests.factories import ProductFactory, TicketFactory, UserFactory, category, department
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_issue_tasks")]
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def _no_issue_tasks(monkeypatch):
-    from issues import tasks
-
-    for name in ("route_issue", "reroute_open_issues", "deliver_notification"):
-        task = getattr(tasks, name)
-        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
-        monkeypatch.setattr(task, "delay", lambda *args, **kwargs: None)
 
 
 @pytest.fixture
