@@ -14,11 +14,11 @@ from django.urls import reverse
 from accounts.models import Role
 from issues.models import Issue, IssueStatus
 from tests.browser.conftest import SCREENSHOT_DIR
-from tests.browser.test_lead_day import _no_issue_tasks, lead_queue  # noqa: F401 (fixtures)
+from tests.browser.test_lead_day import lead_queue  # noqa: F401 (fixture)
 from tests.browser.test_lead_flow import PASSWORD, expect, log_in
 from tests.factories import UserFactory, department
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_issue_tasks")]
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
