@@ -8,7 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .text import PreparedText, char_ngram_code, char_ngram_codes, char_ngram_text, display_term, prepare
+from .text import (
+    PreparedText,
+    char_ngram_code,
+    char_ngram_codes,
+    char_ngram_text,
+    display_term,
+    prepare,
+    readable_term,
+)
 
 # Free-text product categories name the same thing many ways; a shared token lets
 # 蒙牛 tickets learn from 牛奶 examples.
@@ -92,6 +100,7 @@ class Featurizer:
         self.char_index = np.zeros(0, dtype=np.int32)
         self.idf = np.zeros(0, dtype=np.float32)
         self._names: tuple[np.ndarray, list[str]] | None = None
+        self._readable: np.ndarray | None = None
 
     @property
     def n_sparse(self) -> int:
@@ -128,6 +137,7 @@ class Featurizer:
         frequencies = np.concatenate([np.array([n for _, n in kept_words], dtype=np.float64), char_counts.astype(np.float64)])
         self.idf = (np.log((1 + n_documents) / (1 + frequencies)) + 1.0).astype(np.float32)
         self._names = None
+        self._readable = None
         return self
 
     def transform(self, documents: Sequence[Document]) -> sp.csr_matrix:
@@ -201,16 +211,36 @@ class Featurizer:
         The word 漏液 and the character bigram 漏液 share one id, so an explanation shows one term.
         """
         if self._names is None:
-            ids: dict[str, int] = {}
-            name_ids = np.zeros(self.n_features, dtype=np.int64)
-            for gram, position in self.word_vocabulary.items():
-                name_ids[position] = ids.setdefault(display_term(gram), len(ids))
-            for code, position in zip(self.char_codes.tolist(), self.char_index.tolist()):
-                name_ids[position] = ids.setdefault(display_term(char_ngram_text(code)), len(ids))
-            # The word-vector columns mean nothing one by one: shown as one term (TriageModel skips it).
-            name_ids[self.n_sparse :] = ids.setdefault(VECTOR_TERM, len(ids))
-            self._names = (name_ids, list(ids))
+            self._build_names()
         return self._names
+
+    def readable_features(self) -> np.ndarray:
+        """Per feature: may an explanation show it? Whole words and dictionary n-grams only; never
+        the product feature (商品:牛奶 is context, not a keyword), the word vectors, single letters,
+        numbers or stop words (text.readable_term)."""
+        if self._readable is None:
+            self._build_names()
+        return self._readable
+
+    def _build_names(self) -> None:
+        ids: dict[str, int] = {}
+        readable_names: dict[int, bool] = {}
+        name_ids = np.zeros(self.n_features, dtype=np.int64)
+        for gram, position in self.word_vocabulary.items():
+            name = display_term(gram)
+            name_ids[position] = ids.setdefault(name, len(ids))
+            readable_names[name_ids[position]] = readable_names.get(name_ids[position], False) or (
+                not gram.startswith(PRODUCT_PREFIX) and readable_term(name, from_characters=False))
+        for code, position in zip(self.char_codes.tolist(), self.char_index.tolist()):
+            name = display_term(char_ngram_text(code))
+            name_ids[position] = ids.setdefault(name, len(ids))
+            readable_names[name_ids[position]] = readable_names.get(name_ids[position], False) or readable_term(
+                name, from_characters=True)
+        # The word-vector columns mean nothing one by one: shown as one term (TriageModel skips it).
+        name_ids[self.n_sparse :] = ids.setdefault(VECTOR_TERM, len(ids))
+        readable_by_name = np.array([readable_names.get(i, False) for i in range(len(ids))], dtype=bool)
+        self._names = (name_ids, list(ids))
+        self._readable = readable_by_name[name_ids]
 
     def __getstate__(self) -> dict:
         state = {slot: getattr(self, slot) for slot in ("min_df", "max_features", "char_weight", "vectors")}
@@ -228,6 +258,7 @@ class Featurizer:
             state["char_index"] = np.array([index for _, index in pairs], dtype=np.int32)
         self.__dict__.update(state)
         self._names = None
+        self._readable = None
 
 
 def _char_document_frequencies(documents: Sequence[Document], chunk: int = 5000) -> tuple[np.ndarray, np.ndarray]:

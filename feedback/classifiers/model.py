@@ -142,6 +142,24 @@ def also_labels(probabilities: np.ndarray, labels: Sequence[str], ratio: float =
     return [labels[index] if is_close else None for index, is_close in zip(order[:, 1].tolist(), close.tolist())]
 
 
+def without_fragments(terms: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+    """Keep the ``k`` strongest terms that do not repeat one another, strongest first.
+
+    A term inside a stronger one is left out (慢 beside 太慢, 订 beside 订单), and so is a phrase
+    holding a stronger word (快递 太慢 beside 快递); a word takes the place of a single character
+    it holds (送到 for 送), which is readable only in it.
+    """
+    kept: list[tuple[str, float]] = []
+    for term, weight in terms:
+        if any(term in other for other, _ in kept):
+            continue
+        inside = [other for other, _ in kept if other in term]
+        if inside and any(len(other) > 1 for other in inside):
+            continue
+        kept = [pair for pair in kept if pair[0] not in inside] + [(term, weight)]
+    return sorted(kept, key=lambda pair: -pair[1])[:k]
+
+
 class TriageModel:
     """Classify complaint texts into taxonomy codes; predict(texts, products) -> list[Prediction]."""
 
@@ -473,8 +491,9 @@ class TriageModel:
         explained: list[list[tuple[str, float]]] = [[] for _ in range(X.shape[0])]
         row_of = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
         contributions = X.data * self.weights[X.indices, chosen[row_of]]
-        # Word-vector columns are no word an agent could read: left out of the explanation.
-        positive = (contributions > 0) & (X.indices < self.featurizer.n_sparse)
+        # Only terms an agent can read: no word-vector column, product feature, single letter,
+        # number, stop word or n-gram fragment (features.readable_features).
+        positive = (contributions > 0) & self.featurizer.readable_features()[X.indices]
         if not positive.any():
             return explained
         name_ids, names = self.featurizer.display_names()
@@ -485,10 +504,10 @@ class TriageModel:
         ordering = np.lexsort((-sums, rows))
         sorted_rows = rows[ordering]
         rank = np.arange(len(ordering)) - np.searchsorted(sorted_rows, sorted_rows, side="left")
-        kept = ordering[rank < TERMS_K]
+        kept = ordering[rank < TERMS_K * 2]
         for row, term, value in zip(rows[kept].tolist(), terms[kept].tolist(), sums[kept].round(4).tolist()):
             explained[row].append((names[term], value))
-        return explained
+        return [without_fragments(row_terms, TERMS_K) for row_terms in explained]
 
     def _empty_prediction(self) -> Prediction:
         share = round(1.0 / len(self.labels), 4)

@@ -5,6 +5,8 @@ before the model sees it and again in every training run.
 """
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import logging
 import os
@@ -98,6 +100,42 @@ def stop_words() -> frozenset[str]:
         if line.strip() and not line.startswith("#")
     }
     return frozenset(words - NEGATORS)
+
+
+_SINGLE_LATIN_OR_NUMBER = re.compile(r"^(?:[A-Za-z]|[\d\W_]+)$")
+_ALL_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+@functools.lru_cache(maxsize=1)
+def _explanation_stop_words() -> frozenset[str]:
+    """The project's stop words plus English ones (stopwordsiso), for what an explanation may show."""
+    english: set[str] = set()
+    try:
+        import stopwordsiso
+
+        english = set(stopwordsiso.stopwords("en"))
+    except ImportError:  # the classifier still runs without it; English fillers may then show
+        pass
+    return stop_words() | frozenset(english)
+
+
+def readable_term(term: str, *, from_characters: bool) -> bool:
+    """Whether an explanation may show ``term`` to an agent.
+
+    Never a single Latin letter, a number or punctuation, or a stop word (Chinese or English). A
+    character n-gram (``from_characters``) is shown only when it is a word in the tokenizer's
+    dictionary: 漏液 yes, the fragments 递员 or 到的 no. Placeholders ([订单号]) are readable.
+    """
+    term = term.strip()
+    if not term:
+        return False
+    if term.startswith("[") and term.endswith("]"):
+        return True
+    if _SINGLE_LATIN_OR_NUMBER.match(term) or term.lower() in _explanation_stop_words():
+        return False
+    if from_characters:
+        return bool(_ALL_CJK.match(term)) and len(term) >= 2 and _TOKENIZER.get().FREQ.get(term, 0) > 0
+    return True
 
 
 def mask_phone_numbers(text: str) -> str:

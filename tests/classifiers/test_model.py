@@ -52,6 +52,37 @@ def test_terms_name_the_words_that_pushed_the_decision(seed_model):
     assert any("快递" in term or "慢" in term for term, _ in prediction.terms)
 
 
+@pytest.mark.parametrize("text, product", [
+    ("Arrived damaged, the box was crushed flat", None),
+    ("快递员态度很差，收到的牛奶盒子是破的", "牛奶"),
+    ("订单 202612011234 的 3 件 size M 都小了 n e m", None),
+])
+def test_explanations_show_only_words_people_can_read(seed_model, text, product):
+    import re
+
+    from feedback.classifiers.text import stop_words
+
+    terms = [term for term, _ in seed_model.predict([text], [product])[0].terms]
+    for term in terms:
+        assert not re.fullmatch(r"[A-Za-z]|[\d\W_]+", term), (term, terms)  # no single letter or number
+        assert term not in stop_words() and term.lower() not in {"the", "was", "no", "and"}, (term, terms)
+        assert not term.startswith("商品:"), (term, terms)  # the product is context, not a keyword
+        assert term not in {"递员", "到的", "员态", "的牛"}, (term, terms)  # no n-gram fragments
+
+
+def test_a_dictionary_bigram_is_readable_and_a_fragment_is_not():
+    from feedback.classifiers.text import readable_term
+
+    assert readable_term("漏液", from_characters=True)
+    assert readable_term("快递", from_characters=True)
+    assert not readable_term("递员", from_characters=True)
+    assert not readable_term("到的", from_characters=True)
+    assert readable_term("慢", from_characters=False)
+    assert not readable_term("n", from_characters=False) and not readable_term("2026", from_characters=False)
+    assert not readable_term("the", from_characters=False)
+    assert readable_term("[订单号]", from_characters=False)
+
+
 def _reference_terms(model, text):
     """Explanation terms computed the slow, obvious way, one feature at a time."""
     from feedback.classifiers.features import make_documents
@@ -61,10 +92,12 @@ def _reference_terms(model, text):
     pushes = {}
     for index, value in zip(X.indices, X.data):
         push = float(value) * float(model.weights[index, chosen])
-        if push > 0:
+        if push > 0 and model.featurizer.readable_features()[index]:
             name = model.featurizer.feature_name(int(index))
             pushes[name] = pushes.get(name, 0.0) + push
-    return sorted(pushes.items(), key=lambda item: -item[1])[:5]
+    from feedback.classifiers.model import without_fragments
+
+    return without_fragments(sorted(pushes.items(), key=lambda item: -item[1])[:10], 5)
 
 
 def test_batch_terms_match_a_feature_by_feature_computation(seed_model):
