@@ -9,7 +9,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from feedback import classification, services
 from feedback.api.serializers import TicketSerializer, ticket_data
-from feedback.models import Category, Ticket, TriageStatus
+from feedback.models import Ticket, TriageStatus
 from feedback.services import DuplicateTicket, TicketInput, ticket_create
 from issues.models import Issue
 from issues.services import ticket_attach
@@ -187,19 +187,10 @@ def test_a_broker_outage_is_logged_and_the_ticket_stays_pending(monkeypatch, cap
 
 
 @pytest.fixture
-def classified_batches(monkeypatch):
-    """The model is not under test: each batch is classified as 'damaged' by one UPDATE."""
-    seen: list[list[int]] = []
-
-    def tickets_classify(*, ticket_ids, attach=True):
-        seen.append(list(ticket_ids))
-        return Ticket.objects.filter(pk__in=ticket_ids, triage_status=TriageStatus.PENDING).update(
-            category=Category.objects.get(code="damaged"), triage_status=TriageStatus.CLASSIFIED
-        )
-
-    monkeypatch.setattr(classification, "tickets_classify", tickets_classify)
+def classified_batches(damaged_batches, monkeypatch):
+    """Batches classified as 'damaged' (tests/feedback/conftest.py); routing is not sent anywhere."""
     monkeypatch.setattr("issues.tasks.route_issue.apply_async", lambda *args, **kwargs: None)
-    return seen
+    return damaged_batches
 
 
 @pytest.mark.django_db

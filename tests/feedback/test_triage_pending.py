@@ -16,18 +16,8 @@ def shampoo():
 
 
 @pytest.fixture
-def batches(monkeypatch):
-    """The model is not under test here: every batch is classified as 'damaged' by one UPDATE."""
-    seen: list[list[int]] = []
-
-    def tickets_classify(*, ticket_ids, attach=True):
-        seen.append(list(ticket_ids))
-        return Ticket.objects.filter(pk__in=ticket_ids, triage_status=TriageStatus.PENDING).update(
-            category=Category.objects.get(code="damaged"), triage_status=TriageStatus.CLASSIFIED
-        )
-
-    monkeypatch.setattr(classification, "tickets_classify", tickets_classify)
-    return seen
+def batches(damaged_batches):
+    return damaged_batches
 
 
 @pytest.fixture
