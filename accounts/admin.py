@@ -8,4 +8,4 @@ from .models import User
 class TriageUserAdmin(UserAdmin):
     list_display = ("username", "email", "role", "department", "is_active")
     list_filter = ("role", "department", "is_active")
-    fieldsets = UserAdmin.fieldsets + (("Role", {"fields": ("role", "department")}),)
+    fieldsets = UserAdmin.fieldsets + (("Role", {"fields": ("role", "department", "language")}),)

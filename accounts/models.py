@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,9 @@ class User(AbstractUser):
     department = models.ForeignKey(
         "issues.Department", verbose_name=_("部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
+    # The language of the emails sent to this person: the language switch in the top bar sets it
+    # (accounts.services.user_language_set), so it is the last language they chose to read the app in.
+    language = models.CharField(_("语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     # For templates: each delegates to the one policy in accounts/permissions.py.
     @property

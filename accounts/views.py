@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.i18n import set_language
 from rest_framework.authtoken.models import Token
 
 from .permissions import home_url_for
+from .services import user_language_set
 from .tokens import token_expires_at, token_is_expired, token_revoke, token_rotate
 
 LANGUAGE_QUERY_PARAMETER = "lang"
@@ -91,3 +94,13 @@ class AccountView(LoginRequiredMixin, View):
         if request.POST.get("action") == "rotate":
             return self.get(request, new_key=token_rotate(user=request.user).key)
         return redirect("account")
+
+
+@login_required
+def language_switch(request):
+    """Django's set_language (cookie and redirect), and the choice kept on the profile for emails."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and language in dict(settings.LANGUAGES):
+        user_language_set(user=request.user, language=language)
+    return response

@@ -2,10 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.views import AccountView, LanguageLoginView
+from accounts.views import AccountView, LanguageLoginView, language_switch
 from config.security import api_docs_view
 from feedback.views import health
 
@@ -14,8 +13,9 @@ urlpatterns = [
     path("accounts/login/", LanguageLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/me/", AccountView.as_view(), name="account"),
-    # Anonymous visitors switch language on the login page (?lang=); everywhere else needs a login.
-    path("i18n/setlang/", login_required(set_language), name="set_language"),
+    # Anonymous visitors switch language on the login page (?lang=); everywhere else needs a login,
+    # and the choice is kept on the profile: emails go out in it.
+    path("i18n/setlang/", language_switch, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs_view(), name="api-docs"),

@@ -85,6 +85,8 @@ class NotificationDelivery(models.Model):
     channel = models.CharField(max_length=10, choices=DeliveryChannel.choices)
     # Comma-separated addresses for email, the URL for a webhook.
     target = models.TextField()
+    # The language an email is written in (its recipients'); empty for a webhook, which carries every language.
+    language = models.CharField(max_length=10, blank=True)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import user_is_admin
+from accounts.selectors import user_language
 
 from ..conf import issue_setting
 from ..models import (
@@ -68,16 +69,31 @@ class DeliveryError(RuntimeError):
     """A delivery could not be sent; the task retries it."""
 
 
-def department_lead_emails(department: Department) -> list[str]:
+def department_lead_addresses(department: Department) -> list[tuple[str, str]]:
+    """The department's active leads' email addresses, each with the language its reader chose."""
     from accounts.models import User
 
-    return sorted(
-        set(
-            User.objects.filter(department=department, role=Role.LEAD, is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
+    leads = User.objects.filter(department=department, role=Role.LEAD, is_active=True).exclude(email="")
+    return sorted((lead.email, user_language(lead)) for lead in leads)
+
+
+def _emails_by_language(*, department: Department | None, recipient) -> dict[str, list[str]]:
+    """Group the addresses a notification goes to by the language each reader chose.
+
+    A department's shared mailbox has no reader to ask and gets the site's default language; a person
+    who is also that mailbox's reader gets their own language.
+    """
+    languages: dict[str, str] = {}
+    if department is not None:
+        if department.email:
+            languages[department.email] = settings.LANGUAGE_CODE
+        languages.update(department_lead_addresses(department))
+    if recipient is not None and recipient.email:
+        languages[recipient.email] = user_language(recipient)
+    grouped: dict[str, list[str]] = {}
+    for address, language in sorted(languages.items()):
+        grouped.setdefault(language, []).append(address)
+    return grouped
 
 
 def issue_url(issue_id: int) -> str:
@@ -98,7 +114,8 @@ def notification_create(
     """Create one notification and its email/webhook deliveries; None if ``dedupe_key`` was already used.
 
     A department notification goes to the department's email and its leads' emails,
-    and to its webhook URL; a user notification goes to the user's email.
+    and to its webhook URL; a user notification goes to the user's email. Emails are written
+    in each reader's language (one delivery per language); a webhook carries every language.
     """
     if department is None and recipient is None:
         raise ValueError("a notification needs a department or a recipient")
@@ -120,21 +137,15 @@ def notification_create(
     except IntegrityError:
         return None
     deliveries: list[NotificationDelivery] = []
-    emails: list[str] = []
-    if department is not None:
-        emails = ([department.email] if department.email else []) + department_lead_emails(department)
-        if department.webhook_url:
-            deliveries.append(
-                NotificationDelivery(notification=notification, channel=DeliveryChannel.WEBHOOK, target=department.webhook_url)
-            )
-    if recipient is not None and recipient.email:
-        emails.append(recipient.email)
-    if emails:
+    if department is not None and department.webhook_url:
         deliveries.append(
-            NotificationDelivery(
-                notification=notification, channel=DeliveryChannel.EMAIL, target=",".join(sorted(set(emails)))
-            )
+            NotificationDelivery(notification=notification, channel=DeliveryChannel.WEBHOOK, target=department.webhook_url)
         )
+    # One email per language, so each reader gets the text in the language they chose.
+    for language, addresses in _emails_by_language(department=department, recipient=recipient).items():
+        deliveries.append(NotificationDelivery(
+            notification=notification, channel=DeliveryChannel.EMAIL, target=",".join(addresses), language=language,
+        ))
     created = NotificationDelivery.objects.bulk_create(deliveries)
     deliveries_enqueue(delivery_ids=[d.pk for d in created])
     return notification
@@ -158,9 +169,25 @@ def deliveries_enqueue(*, delivery_ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
+def notification_texts(notification: Notification) -> dict[str, dict[str, str]]:
+    """The notification's title and body in every language of the site, keyed by language code."""
+    return {code: {"title": notification.display_title(code), "body": notification.display_body(code)}
+            for code, _name in settings.LANGUAGES}
+
+
 def webhook_payload(notification: Notification) -> dict[str, Any]:
-    """Build the JSON a DingTalk, WeCom or Feishu text bot accepts, plus the structured event."""
-    text = f"{notification.title}\n{notification.body}".strip()
+    """Build the JSON a DingTalk, WeCom or Feishu text bot accepts, plus the structured event.
+
+    A group chat has readers of both languages and no one to ask: the text carries the Chinese
+    first, then the English where it differs, and the event carries both (``texts``).
+    """
+    texts = notification_texts(notification)
+    parts: list[str] = []
+    for language in texts.values():
+        part = f"{language['title']}\n{language['body']}".strip()
+        if part not in parts:
+            parts.append(part)
+    text = "\n\n".join(parts)
     if notification.issue_id:
         text += f"\n{issue_url(notification.issue_id)}"
     return {
@@ -175,6 +202,7 @@ def webhook_payload(notification: Notification) -> dict[str, Any]:
             "issue_id": notification.issue_id,
             "department": notification.department.code if notification.department_id else None,
             "payload": notification.payload,
+            "texts": texts,
             "created_at": notification.created_at.isoformat(),
         },
     }
@@ -194,11 +222,9 @@ def delivery_send(*, delivery_id: int, final_attempt: bool = False) -> bool:
     notification = delivery.notification
     try:
         if delivery.channel == DeliveryChannel.EMAIL:
-            body = notification.body
-            if notification.issue_id:
-                body += f"\n\n{issue_url(notification.issue_id)}"
+            subject, body = email_text(notification, delivery.language or settings.LANGUAGE_CODE)
             send_mail(
-                subject=f"[问题库] {notification.title}",
+                subject=subject,
                 message=body,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[address for address in delivery.target.split(",") if address],
@@ -219,6 +245,19 @@ def delivery_send(*, delivery_id: int, final_attempt: bool = False) -> bool:
         status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+def email_text(notification: Notification, language: str) -> tuple[str, str]:
+    """Return the subject and body of ``notification``'s email in ``language``."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override(language):
+        subject = gettext("[问题库] %(title)s") % {"title": notification.display_title(language)}
+    body = notification.display_body(language)
+    if notification.issue_id:
+        body += f"\n\n{issue_url(notification.issue_id)}"
+    return subject, body
 
 
 def _check_bot_answer(response: requests.Response) -> None:
