@@ -12,6 +12,7 @@ class Category(models.Model):
     name_zh = models.CharField(_("中文名"), max_length=40)
     name_en = models.CharField(_("英文名"), max_length=60)
     description = models.TextField(_("说明"), blank=True)
+    description_en = models.TextField(_("英文说明"), blank=True)
     default_department = models.ForeignKey(
         "issues.Department", verbose_name=_("默认部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -28,6 +29,10 @@ class Category(models.Model):
 
     def display_name(self, language: str = "zh-hans") -> str:
         return self.name_en if language.startswith("en") else self.name_zh
+
+    def display_description(self, language: str = "zh-hans") -> str:
+        """The description in ``language``; the Chinese where no English was written yet."""
+        return (self.description_en or self.description) if language.startswith("en") else self.description
 
 
 class Product(models.Model):

@@ -39,3 +39,25 @@ CATEGORIES = [
 ]
 
 CATEGORY_CODES = [row[0] for row in CATEGORIES]
+
+# The English of each seeded category's description (Category.description_en), by code.
+CATEGORY_DESCRIPTIONS_EN = {
+    "logistics_delay": "Slow dispatch or delivery, delays, parcels that never arrive, and courier problems "
+                       "(rude couriers, no delivery to the door, lost parcels).",
+    "description_mismatch": "The item differs from the product page, photos or advertising: colour, size, material, "
+                            "specifications, less than the stated amount, or an advertised feature missing.",
+    "damaged": "Arrived broken, crushed, cracked, scratched, leaking or already opened; or rotten, spoiled, "
+               "mouldy or past its date.",
+    "wrong_or_missing": "The wrong item, model, colour or size was sent; parts, gifts, manuals or the invoice are "
+                        "missing; fewer items than ordered.",
+    "quality_defect": "Problems in use: faults, does not work, breaks after some use, overheats, poor workmanship "
+                      "or material (fading, pilling, loose seams).",
+    "counterfeit": "Suspected fake or not genuine, or refurbished or second-hand goods sold as new.",
+    "service": "Customer service or the seller does not answer, is rude, passes the buck or misleads "
+               "(not couriers, and not the return process itself).",
+    "after_sales": "Problems with a return, exchange, refund, warranty, repair or installation.",
+    "price": "The price dropped after purchase, price protection was refused, a coupon or promotion was not "
+             "honoured, or the main complaint is that it is not worth the money.",
+    "other": "Purely personal dislike (taste, smell, style, a book's content), negative reviews with no reason, "
+             "or nothing to do with the product or the order.",
+}

@@ -231,7 +231,8 @@ class ProductSearchView(LoginRequiredMixin, View):
 def _category_json(category: Category | None, language: str) -> dict | None:
     if category is None:
         return None
-    return {"code": category.code, "name": category.display_name(language)}
+    return {"code": category.code, "name": category.display_name(language),
+            "description": category.display_description(language)}
 
 
 def _review_ticket_json(ticket: Ticket, *, user, language: str) -> dict:

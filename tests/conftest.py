@@ -84,8 +84,14 @@ def _taxonomy_after_flush(request):
     if not transactional:
         return
     request.getfixturevalue("transactional_db")
+    taxonomy_reseed()
+
+
+def taxonomy_reseed() -> None:
+    """Put back what the data migrations seed (departments, categories and their English descriptions)."""
     import importlib
 
     from django.apps import apps
 
     importlib.import_module("feedback.migrations.0002_seed_taxonomy").seed(apps, None)
+    importlib.import_module("feedback.migrations.0009_category_description_en").describe_in_english(apps, None)

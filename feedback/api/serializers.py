@@ -39,7 +39,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["code", "name_zh", "name_en", "description", "default_department", "is_active"]
+        fields = ["code", "name_zh", "name_en", "description", "description_en", "default_department", "is_active"]
         read_only_fields = fields
 
 

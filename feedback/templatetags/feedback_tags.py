@@ -38,6 +38,14 @@ def localized_name(obj) -> str:
 
 
 @register.filter
+def localized_description(category) -> str:
+    """Show what a Category covers in the active language (description / description_en)."""
+    if category is None:
+        return ""
+    return category.display_description(get_language() or "zh-hans")
+
+
+@register.filter
 def percent(value: float | None) -> str:
     """0.834 -> '83%'; empty for a missing value."""
     if value is None:

@@ -5,7 +5,6 @@ distribution's Chromium; the tests skip with a clear reason where it is missing.
 """
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
@@ -92,9 +91,9 @@ def taxonomy(transactional_db):
     loop runs, Django hands this thread a different connection object from the
     one that holds the serialized snapshot, so the restore is silently skipped.
     """
-    from django.apps import apps
+    from tests.conftest import taxonomy_reseed
 
-    importlib.import_module("feedback.migrations.0002_seed_taxonomy").seed(apps, None)
+    taxonomy_reseed()
 
 
 @pytest.fixture

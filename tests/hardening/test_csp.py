@@ -6,7 +6,6 @@ CSP violation.
 """
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 
@@ -92,11 +91,10 @@ def test_a_browser_reports_no_violation_on_the_pages(live_server, monkeypatch, s
 
 @pytest.fixture
 def shampoo_ticket_setup(transactional_db):
-    from django.apps import apps
-
+    from tests.conftest import taxonomy_reseed
     from tests.issues.conftest import make_ticket
 
-    importlib.import_module("feedback.migrations.0002_seed_taxonomy").seed(apps, None)
+    taxonomy_reseed()
     admin = UserFactory(username="csp-admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
     admin.set_password("csp-pass-2026")
     admin.save()
