@@ -50,3 +50,4 @@ class User(AbstractUser):
     can_see_unmasked = _allowed("see_unmasked")
     can_change_issues = _allowed("change_issues")
     can_manage_routing = _allowed("manage_routing")
+    can_work_assigned_issues = _allowed("work_assigned_issues")

@@ -30,6 +30,8 @@ class Action(StrEnum):
     MANAGE_MODELS = "manage_models"
     VIEW_MODELS = "view_models"  # the model page, read-only
     MANAGE_PRODUCTS = "manage_products"
+    # Add agents to and remove them from a department's team: leads their own department's only.
+    MANAGE_TEAM = "manage_team"
 
 
 # Admins are allowed everything and are not listed.
@@ -47,6 +49,7 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.VIEW_MODELS: frozenset({Role.MANAGER}),
     # The product catalogue (upload page and API): every ticket links to it, so not agents.
     Action.MANAGE_PRODUCTS: frozenset({Role.LEAD, Role.MANAGER}),
+    Action.MANAGE_TEAM: frozenset({Role.LEAD}),
 }
 
 
@@ -66,6 +69,13 @@ def department_can_work(user, department_id: int | None) -> bool:
     if user_is_admin(user):
         return True
     return user_can(user, Action.CHANGE_ISSUES) and user.department_id is not None and user.department_id == department_id
+
+
+def team_can_manage(user, department_id: int | None) -> bool:
+    """A lead adds agents to and removes them from their own department; admins do it for every department."""
+    if department_id is None or not user_can(user, Action.MANAGE_TEAM):
+        return False
+    return user_is_admin(user) or (user.department_id is not None and user.department_id == department_id)
 
 
 def issue_can_change(user, issue) -> bool:

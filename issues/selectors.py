@@ -373,6 +373,33 @@ def department_team(*, department: Department | int) -> list:
     )
 
 
+def department_team_with_load(*, department: Department) -> list:
+    """Return the department's team (as ``department_team``), each with ``open_assigned``: open issues they hold."""
+    from django.contrib.auth import get_user_model
+
+    team = department_team(department=department)
+    held = dict(
+        get_user_model().objects.filter(pk__in=[member.pk for member in team])
+        .annotate(held=Count("assigned_issues", filter=Q(assigned_issues__status__in=OPEN_STATUSES)))
+        .values_list("pk", "held")
+    )
+    for member in team:
+        member.open_assigned = held.get(member.pk, 0)
+    return team
+
+
+def team_candidates() -> list:
+    """Return the active agents in no department: whom a lead may add to their team."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Role
+
+    return list(
+        get_user_model().objects.filter(is_active=True, role=Role.AGENT, department__isnull=True)
+        .order_by("username").only("id", "username", "first_name", "last_name")
+    )
+
+
 def allowed_transitions(issue: Issue) -> list[str]:
     """Return the statuses ``issue`` may move to next, in workflow order."""
     order = [IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED, IssueStatus.CLOSED,

@@ -14,6 +14,7 @@ urlpatterns = [
          name="subtheme-candidate-decide"),
     path("queue/", views.DepartmentQueueView.as_view(), name="department-queue"),
     path("queue/<slug:code>/", views.DepartmentQueueView.as_view(), name="department-queue"),
+    path("queue/<slug:code>/team/", views.DepartmentTeamView.as_view(), name="department-team"),
     path("queue/<slug:code>/bulk/", views.DepartmentQueueBulkView.as_view(), name="department-queue-bulk"),
     path("routing/", views.RoutingRuleListView.as_view(), name="routing-rules"),
     path("routing/new/", views.RoutingRuleFormView.as_view(), name="routing-rule-create"),

@@ -35,6 +35,7 @@ from .routing import (
     routing_rule_preview,
     routing_rule_save,
 )
+from .teams import TeamChangeError, department_member_add, department_member_remove
 from .workflow import (
     IssueActionError,
     issue_assign,
@@ -53,6 +54,9 @@ __all__ = [
     "AttachResult",
     "DeliveryError",
     "IssueActionError",
+    "TeamChangeError",
+    "department_member_add",
+    "department_member_remove",
     "candidates_refresh",
     "deliveries_sweep",
     "delivery_send",

@@ -8,6 +8,7 @@ from .library import IssueLibraryView
 from .notifications import NotificationListView, NotificationReadView
 from .queue import DepartmentQueueBulkView, DepartmentQueueView
 from .report import DailyReportDownloadView, DailyReportView
+from .team import DepartmentTeamView
 from .routing import (
     RoutingRerouteView,
     RoutingRuleDeleteView,
@@ -22,6 +23,7 @@ __all__ = [
     "DailyReportView",
     "DepartmentQueueBulkView",
     "DepartmentQueueView",
+    "DepartmentTeamView",
     "IssueActionView",
     "IssueDetailView",
     "IssueLibraryView",

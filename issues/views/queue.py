@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from accounts.permissions import department_can_work
+from accounts.permissions import department_can_work, team_can_manage
 
 from .. import selectors, services
 from ..forms import BulkActionForm
@@ -55,6 +55,7 @@ class DepartmentQueueView(LoginRequiredMixin, View):
             "view": view,
             "view_sizes": selectors.department_queue_sizes(department=department, user=request.user),
             "team": selectors.department_team(department=department),
+            "can_manage_team": team_can_manage(request.user, department.pk),
         })
 
 
