@@ -325,6 +325,8 @@ def test_every_page_in_english_has_no_chinese_outside_user_data(client, world, r
         statuses[url] = client.get(url).status_code
     # The walk reached real pages, not just refusals.
     assert statuses[reverse("issue-detail", args=[world["oranges"].pk])] == 200
+    # The team page opens for the logistics lead and admins (403 for the others, in English too).
+    assert statuses[reverse("department-team", args=["logistics"])] == (200 if role in ("lead", "admin") else 403)
     assert statuses["/no-such-page/"] == 404
     assert not problems, "\n".join(problems)
 
