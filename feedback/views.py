@@ -231,8 +231,7 @@ class ProductSearchView(LoginRequiredMixin, View):
 def _category_json(category: Category | None, language: str) -> dict | None:
     if category is None:
         return None
-    return {"code": category.code, "name": category.display_name(language),
-            "description": category.display_description(language)}
+    return {"code": category.code, "name": category.display_name(language)}
 
 
 def _review_ticket_json(ticket: Ticket, *, user, language: str) -> dict:
@@ -271,7 +270,9 @@ class ReviewStreamView(ActionRequiredMixin, TemplateView):
         context.update(
             orders=selectors.ReviewOrder.choices,
             order=_review_order(self.request),
-            categories=[_category_json(c, language) for c in Category.objects.filter(is_active=True)],
+            # Each with what it covers, shown on hover over the category buttons.
+            categories=[{**_category_json(c, language), "description": c.display_description(language)}
+                        for c in Category.objects.filter(is_active=True)],
             remaining=selectors.needs_review_count(),
             shares=selectors.auto_apply_shares(
                 thresholds=settings.TRIAGE_CATEGORY_THRESHOLDS, default_threshold=settings.TRIAGE_CONFIDENCE_THRESHOLD
