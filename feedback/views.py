@@ -202,12 +202,8 @@ class TicketConfirmView(ActionRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, _("请选择一个有效的类别。"))
             return HttpResponseRedirect(detail_url)
-        try:
-            # Imported here so the pages work while the classification module is being written.
-            from .classification import ticket_confirm_category
-        except ImportError:
-            messages.error(request, _("分类服务暂不可用，类别未保存。"))
-            return HttpResponseRedirect(detail_url)
+        from .classification import ticket_confirm_category
+
         category = form.cleaned_data["category"]
         ticket_confirm_category(ticket=ticket, category=category, user=request.user)
         messages.success(request, _("已将类别确认为“%(category)s”。") % {"category": category.display_name(request.LANGUAGE_CODE)})
