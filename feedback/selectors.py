@@ -658,9 +658,10 @@ def model_threshold_report(
         at_current = own.get(threshold, ThresholdPoint(threshold, 0, 0, 0))
         overall_applied += at_current.applied
         overall_correct += at_current.correct
+        # The candidate thresholds, and the current one where it is off the grid (held-out: not measured there).
         tradeoff = [
             (t, own.get(t, ThresholdPoint(t, 0, 0, 0)), heldout.get(category.code, {}).get(round(t, 4)))
-            for t in THRESHOLD_GRID
+            for t in sorted(set(THRESHOLD_GRID) | {threshold})
         ]
         report_rows.append(CategoryThreshold(category, threshold, category_threshold_source(category.code), at_current, tradeoff))
     # Tickets predicted as a category no longer active count in the sample, never as applied.

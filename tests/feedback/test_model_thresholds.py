@@ -222,3 +222,12 @@ def test_the_top_navigation_links_the_model_page_for_admins_and_managers_only(cl
     client.force_login(UserFactory(username=f"n-{role}", role=role))
     html = client.get(reverse("ticket-list")).content.decode()
     assert (f'href="{reverse("model-page")}"' in html) is shown
+
+
+def test_a_current_threshold_off_the_grid_gets_its_own_row(sample):
+    category_threshold_set(category=category("damaged"), threshold=0.72, user=None)
+    tradeoff = rows_by_code(model_threshold_report())["damaged"].tradeoff
+    thresholds = [t for t, _, _ in tradeoff]
+    assert 0.72 in thresholds and thresholds == sorted(thresholds) and len(thresholds) == 13
+    recent = dict((t, r) for t, r, _ in tradeoff)[0.72]
+    assert (recent.applied, recent.correct) == (2, 1)  # 0.9 right and 0.8 wrong clear it; 0.6 does not
