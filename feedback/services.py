@@ -494,16 +494,18 @@ class _RunProgress:
     percentage changes (about a hundred small UPDATEs a run).
     """
 
-    # phase -> (stage shown, first percent, last percent). The slices follow one measured run
-    # (see README, the model page): text preparation and the two fits take most of the time.
+    # phase -> (stage shown, first percent, last percent). The slices follow two measured runs on the
+    # seed corpus with 20,000 unlabelled tickets (benchmarks/model_page_bench.py --train, README):
+    # collecting 2-5 %, preparing the unlabelled texts 7-16 %, the candidate's fit (calibration,
+    # self-training) 63-68 %, the final fit 13-21 %, the rest about 1 % each.
     PHASES = {
-        "preparing examples": ("training", 5, 20),
-        "preparing unlabelled": ("training", 20, 30),
-        "training candidate": ("training", 30, 55),
-        "evaluating": ("evaluating", 55, 62),
-        "training final": ("final", 62, 92),
-        "gate": ("gate", 92, 96),
-        "saving": ("gate", 96, 99),
+        "preparing examples": ("training", 3, 4),
+        "preparing unlabelled": ("training", 4, 15),
+        "training candidate": ("training", 15, 80),
+        "evaluating": ("evaluating", 80, 81),
+        "training final": ("final", 81, 97),
+        "gate": ("gate", 97, 98),
+        "saving": ("gate", 98, 99),
     }
 
     def __init__(self, run_id: int, also=None):

@@ -255,12 +255,12 @@ def test_the_model_page_sets_a_threshold_and_shows_a_retrain_in_progress(browser
     assert evaluating.wait(30)
     training = page.locator("#model-training")
     expect()(training.locator('[data-training-field="stage_label"]')).to_have_text("评估")
-    # "evaluating: step" 1 of 1: the end of the evaluating slice (55-62 %) of the bar.
-    expect()(training.locator("[data-training-bar]")).to_have_attribute("aria-valuenow", "62")
-    expect()(training.locator('[data-training-field="percent"]')).to_have_text("62")
+    # "evaluating: step" 1 of 1: the end of the evaluating slice (80-81 %) of the bar.
+    expect()(training.locator("[data-training-bar]")).to_have_attribute("aria-valuenow", "81")
+    expect()(training.locator('[data-training-field="percent"]')).to_have_text("81")
     # A second click while it runs starts nothing.
     page.get_by_role("button", name="立即重新训练").click()
-    expect()(page.locator(".message--info")).to_contain_text("已有一次训练在进行中")
+    expect()(page.locator(".message--info")).to_contain_text("已有一次训练在进行中（81%）")
     damaged = page.locator('[data-threshold-category="damaged"]')
     damaged.locator("summary").click()
     for width in (1440, 390):
