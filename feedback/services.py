@@ -537,6 +537,7 @@ def training_run_execute(*, run_id: int, progress=None, extra=None, force: bool 
     go to model_train.
     """
     from .classification import model_train
+
     now = timezone.now()
     claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
         status=TrainingRun.Status.RUNNING, stage=TrainingRun.Stage.COLLECTING, percent=1, updated_at=now

@@ -508,7 +508,6 @@ class ModelPageView(ActionRequiredMixin, TemplateView):
 
         from accounts.permissions import user_can
 
-        from .classifiers import THRESHOLD_GRID
         from .classification import model_versions
 
         language = get_language() or "zh-hans"
@@ -534,7 +533,7 @@ class ModelPageView(ActionRequiredMixin, TemplateView):
         )
         return super().get_context_data(
             versions=versions, can_manage=user_can(self.request.user, Action.MANAGE_MODELS),
-            report=report, training_run=selectors.training_run_latest(), grid=THRESHOLD_GRID,
+            report=report, training_run=selectors.training_run_latest(),
             threshold_cache_seconds=int(settings.TRIAGE_THRESHOLD_CACHE_SECONDS), **kwargs,
         )
 
