@@ -46,3 +46,4 @@ class User(AbstractUser):
     can_see_unmasked = _allowed("see_unmasked")
     can_change_issues = _allowed("change_issues")
     can_manage_routing = _allowed("manage_routing")
+    can_view_models = _allowed("view_models")

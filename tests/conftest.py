@@ -36,6 +36,16 @@ def _isolated_model_dir(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_threshold_overrides():
+    """Each test reads the per-category threshold overrides of its own database, not a cached copy."""
+    from feedback.classification import threshold_cache_clear
+
+    threshold_cache_clear()
+    yield
+    threshold_cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Hashing is not under test; the default hasher costs about a second per user."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
