@@ -23,6 +23,7 @@ from issues.services import notifications_for_user
 from . import selectors
 from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
+from .model_text import gate_reason_text
 from .models import Category, Channel, Ticket, TriageStatus
 from .pagination import CappedCountPaginator
 from .presence import PRESENCE_POLL_SECONDS, ticket_presence_forget, ticket_presence_mark, ticket_presence_others
@@ -202,8 +203,6 @@ class TicketConfirmView(ActionRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, _("请选择一个有效的类别。"))
             return HttpResponseRedirect(detail_url)
-        from .classification import ticket_confirm_category
-
         category = form.cleaned_data["category"]
         ticket_confirm_category(ticket=ticket, category=category, user=request.user)
         messages.success(request, _("已将类别确认为“%(category)s”。") % {"category": category.display_name(request.LANGUAGE_CODE)})
@@ -617,5 +616,5 @@ class ModelTrainingProgressView(ActionRequiredMixin, View):
             "version": run.version,
             "activated": run.activated,
             "outcome": run.outcome,
-            "reason": run.reason,
+            "reason": gate_reason_text(run.reason),
         }})

@@ -94,6 +94,15 @@ def test_gate_keeps_the_active_model_when_the_candidate_is_worse(seed_store_dir)
     assert store.active_version() == active
     assert result.metadata["gate"]["candidate_macro_f1"] < result.metadata["gate"]["active_macro_f1"]
     assert "kept the active model" in result.reason
+    # The page shows this very sentence in the reader's language (feedback.model_text).
+    from django.utils import translation
+
+    from feedback.model_text import gate_reason_text
+
+    with translation.override("zh-hans"):
+        assert gate_reason_text(result.reason).startswith("保留启用中的模型：宏平均 F1 ")
+    with translation.override("en"):
+        assert gate_reason_text(result.reason).startswith("Kept the active model: macro-F1 ")
     assert result.version in {m["version"] for m in store.versions()}  # stored, just not active
 
 
