@@ -51,3 +51,4 @@ class User(AbstractUser):
     can_change_issues = _allowed("change_issues")
     can_manage_routing = _allowed("manage_routing")
     can_work_assigned_issues = _allowed("work_assigned_issues")
+    can_view_models = _allowed("view_models")

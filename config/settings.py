@@ -235,6 +235,9 @@ FEEDBACK_MODEL_DIR = Path(env("FEEDBACK_MODEL_DIR", default=str(VAR_DIR / "model
 TRIAGE_CONFIDENCE_THRESHOLD = env.float("TRIAGE_CONFIDENCE_THRESHOLD", default=0.55)
 # Optional per-category overrides, e.g. TRIAGE_CATEGORY_THRESHOLDS=other=0.7,price=0.5
 TRIAGE_CATEGORY_THRESHOLDS = {k: float(v) for k, v in env.dict("TRIAGE_CATEGORY_THRESHOLDS", default={}).items()}
+# Admins override per category on the model page (database, first in precedence); each process
+# re-reads those overrides at most this often, so a change reaches the workers within this many seconds.
+TRIAGE_THRESHOLD_CACHE_SECONDS = env.float("TRIAGE_THRESHOLD_CACHE_SECONDS", default=30)
 # Tickets saved but not triaged after this many seconds are re-enqueued by the sweeper.
 TRIAGE_SWEEP_AFTER_SECONDS = env.int("TRIAGE_SWEEP_AFTER_SECONDS", default=180)
 # Tickets filed one by one are triaged together: the first of a window schedules one run, this many

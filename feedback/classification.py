@@ -10,6 +10,7 @@ import gc
 import json
 import logging
 import threading
+import time
 from contextlib import nullcontext
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -146,9 +147,49 @@ def clear_predictor_cache() -> None:
         _cache = None
 
 
+# Admins' per-category overrides (Category.confidence_threshold), read once per process and again
+# after TRIAGE_THRESHOLD_CACHE_SECONDS: one query at most that often instead of one per ticket. The
+# process that saves an override forgets its copy at once (threshold_cache_clear); other processes
+# (the workers) follow within the TTL.
+_overrides: tuple[float, dict[str, float]] | None = None
+
+
+def _threshold_overrides() -> dict[str, float]:
+    global _overrides
+    cached = _overrides
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < settings.TRIAGE_THRESHOLD_CACHE_SECONDS:
+        return cached[1]
+    overrides = dict(
+        Category.objects.filter(confidence_threshold__isnull=False).values_list("code", "confidence_threshold")
+    )
+    _overrides = (now, overrides)
+    return overrides
+
+
+def threshold_cache_clear() -> None:
+    """Forget this process's copy of the per-category overrides (after a save, and between tests)."""
+    global _overrides
+    _overrides = None
+
+
 def category_threshold(code: str) -> float:
-    """Return the confidence needed to apply a category automatically."""
+    """Return the confidence needed to apply a category automatically.
+
+    Precedence: the admin's override in the database, then TRIAGE_CATEGORY_THRESHOLDS
+    from the environment, then TRIAGE_CONFIDENCE_THRESHOLD.
+    """
+    override = _threshold_overrides().get(code)
+    if override is not None:
+        return override
     return float(settings.TRIAGE_CATEGORY_THRESHOLDS.get(code, settings.TRIAGE_CONFIDENCE_THRESHOLD))
+
+
+def category_threshold_source(code: str) -> str:
+    """Tell where category_threshold(code) comes from: "database", "environment" or "default"."""
+    if code in _threshold_overrides():
+        return "database"
+    return "environment" if code in settings.TRIAGE_CATEGORY_THRESHOLDS else "default"
 
 
 def _product_category(ticket: Ticket) -> str | None:

@@ -114,3 +114,25 @@ def _supported_date(day: date | None) -> date | None:
     if day is not None and (problem := date_out_of_range_message(day)):
         raise forms.ValidationError(problem, code="out_of_range")
     return day
+
+
+class CategoryThresholdForm(forms.Form):
+    """An admin's confidence threshold for one category: set (0 < t < 1) or clear."""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True), to_field_name="code",
+        error_messages={"invalid_choice": _("没有这个类别。"), "required": _("没有这个类别。")},
+    )
+    threshold = forms.FloatField(
+        label=_("阈值"), required=False, error_messages={"invalid": _("阈值必须是大于 0 且小于 1 的数字，例如 0.7。")}
+    )
+    clear = forms.BooleanField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("category") is None or cleaned.get("clear") or "threshold" in self.errors:
+            return cleaned
+        threshold = cleaned.get("threshold")
+        if threshold is None or not 0 < threshold < 1:
+            self.add_error("threshold", _("阈值必须是大于 0 且小于 1 的数字，例如 0.7。"))
+        return cleaned

@@ -18,6 +18,14 @@ class Category(models.Model):
     )
     is_active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveSmallIntegerField(default=100)
+    # An admin's override of the confidence needed to apply this category automatically
+    # (feedback.classification.category_threshold: this, else TRIAGE_CATEGORY_THRESHOLDS, else the global).
+    confidence_threshold = models.FloatField(_("置信度阈值"), null=True, blank=True)
+    # Who last set or cleared the override, and when (shown on the model page).
+    threshold_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    threshold_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["sort_order", "id"]
@@ -133,6 +141,8 @@ class Ticket(models.Model):
             models.Index(fields=["category", "received_at"]),
             models.Index(fields=["triage_status", "created_at"]),
             models.Index(fields=["issue", "received_at"], name="ticket_issue_received"),
+            # The model page's sample: the most recently confirmed tickets (a small share of all tickets).
+            models.Index(fields=["-confirmed_at"], name="ticket_confirmed_recent", condition=Q(confirmed_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -264,3 +274,61 @@ class TicketPresence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_presence_unique")]
+
+
+class TrainingRun(models.Model):
+    """One retraining of the triage model, as the model page's progress bar shows it.
+
+    At most one run is in progress (``in_progress`` is True, unique; NULL once finished), so two
+    clicks cannot start two trainings. The task claims a queued run with a conditional update and
+    reports its stage and percentage here (feedback.services.training_run_execute).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("训练中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", _("等待开始")
+        COLLECTING = "collecting", _("收集标注")
+        TRAINING = "training", _("训练")
+        EVALUATING = "evaluating", _("评估")
+        FINAL = "final", _("训练最终版本")
+        GATE = "gate", _("门槛判定")
+        FINISHED = "finished", _("结束")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    in_progress = models.BooleanField(null=True, default=True, editable=False)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    version = models.CharField(max_length=64, blank=True)
+    activated = models.BooleanField(null=True)
+    # The gate's reason (English, technical) or the error that stopped the run.
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["in_progress"], name="training_run_one_in_progress")]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def outcome(self) -> str:
+        """What the run ended with, in the reader's language ("" while it runs)."""
+        from django.utils.translation import gettext
+
+        if self.status == self.Status.FAILED:
+            return gettext("训练失败。")
+        if self.status != self.Status.DONE:
+            return ""
+        if self.activated:
+            return gettext("新版本 %(version)s 已通过评估门槛并启用。") % {"version": self.version}
+        return gettext("新版本 %(version)s 未通过评估门槛，继续使用当前模型。") % {"version": self.version}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from issues.models import Issue
 
 from .masking import mask_phone_numbers
-from .models import Category, CategoryLabel, Channel, ImportJob, Product, SavedView, Ticket, TriageStatus
+from .models import Category, CategoryLabel, Channel, ImportJob, Product, SavedView, Ticket, TrainingRun, TriageStatus
 from .search import search_terms, ticket_number
 
 PRODUCT_SEARCH_LIMIT = 10
@@ -554,3 +554,124 @@ def auto_apply_shares(*, thresholds: dict[str, float], default_threshold: float,
         .order_by(F("last").desc(nulls_last=True))[:versions]
     )
     return [AutoApplyShare(row["model_version"], row["applied"], row["total"]) for row in rows]
+
+
+# The model page's sample of recent agent decisions: confirmed in the last this many days, newest first, capped.
+CONFIRMED_SAMPLE_DAYS = 90
+CONFIRMED_SAMPLE_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class ThresholdPoint:
+    """At one threshold: of ``predicted`` tickets, ``applied`` clear it and ``correct`` of those are right."""
+
+    threshold: float
+    predicted: int
+    applied: int
+    correct: int
+
+    @property
+    def share(self) -> float | None:
+        return self.applied / self.predicted if self.predicted else None
+
+    @property
+    def precision(self) -> float | None:
+        return self.correct / self.applied if self.applied else None
+
+
+@dataclass
+class CategoryThreshold:
+    """One category's threshold, where it comes from, and what candidate thresholds would do."""
+
+    category: Category
+    threshold: float
+    source: str  # "database", "environment" or "default"
+    recent: ThresholdPoint  # at the current threshold, on the recent confirmed tickets
+    # One row per candidate threshold: (threshold, recent confirmed tickets, held-out split or None).
+    tradeoff: list[tuple[float, ThresholdPoint, ThresholdPoint | None]]
+
+
+@dataclass
+class ThresholdReport:
+    """Auto-apply share and precision at the current thresholds, overall and per category."""
+
+    since: datetime
+    days: int
+    limit: int
+    overall: ThresholdPoint  # the threshold field is meaningless here (each category has its own)
+    categories: list[CategoryThreshold]
+    heldout_version: str | None  # the active version whose held-out curve is shown, if it has one
+
+    @property
+    def sample_size(self) -> int:
+        return self.overall.predicted
+
+
+def _points(rows: list[tuple[str, float, str]], grid: list[float]) -> dict[str, dict[float, ThresholdPoint]]:
+    from .classifiers import threshold_curve
+
+    return {
+        code: {p["threshold"]: ThresholdPoint(p["threshold"], entry["predicted"], p["applied"], p["correct"]) for p in entry["points"]}
+        for code, entry in threshold_curve(rows, grid).items()
+    }
+
+
+def model_threshold_report(
+    *, heldout_curve: dict | None = None, heldout_version: str | None = None,
+    days: int = CONFIRMED_SAMPLE_DAYS, limit: int = CONFIRMED_SAMPLE_LIMIT,
+) -> ThresholdReport:
+    """Measure auto-apply share and precision on tickets agents confirmed or corrected recently.
+
+    The sample is the last ``days`` days' confirmed tickets that carry a prediction, newest
+    ``limit`` first; "correct" means the predicted category is the confirmed one. It is biased:
+    tickets below their threshold go to the review queue and are all confirmed, while tickets
+    applied automatically are confirmed only when someone checks them. ``heldout_curve`` (the
+    active version's metadata["threshold_curve"], unbiased) adds the held-out column.
+    """
+    from .classification import category_threshold, category_threshold_source
+    from .classifiers import THRESHOLD_GRID
+
+    since = timezone.now() - timedelta(days=days)
+    rows = list(
+        Ticket.objects.filter(
+            confirmed_at__isnull=False, confirmed_at__gte=since, confirmed_category__isnull=False,
+            predicted_category__isnull=False, prediction_confidence__isnull=False,
+        )
+        .order_by("-confirmed_at", "-pk")
+        .values_list("predicted_category__code", "prediction_confidence", "confirmed_category__code")[:limit]
+    )
+    categories = list(Category.objects.filter(is_active=True).select_related("threshold_changed_by"))
+    thresholds = {c.code: category_threshold(c.code) for c in categories}
+    grid = sorted(set(THRESHOLD_GRID) | set(thresholds.values()))
+    recent = _points(rows, grid)
+    heldout: dict[str, dict[float, ThresholdPoint]] = {}
+    for code, entry in ((heldout_curve or {}).get("per_category") or {}).items():
+        heldout[code] = {
+            round(p["threshold"], 4): ThresholdPoint(p["threshold"], entry["predicted"], p["applied"], p["correct"])
+            for p in entry["points"]
+        }
+    overall_applied = overall_correct = 0
+    report_rows = []
+    for category in categories:
+        threshold = thresholds[category.code]
+        own = recent.get(category.code, {})
+        at_current = own.get(threshold, ThresholdPoint(threshold, 0, 0, 0))
+        overall_applied += at_current.applied
+        overall_correct += at_current.correct
+        # The candidate thresholds, and the current one where it is off the grid (held-out: not measured there).
+        tradeoff = [
+            (t, own.get(t, ThresholdPoint(t, 0, 0, 0)), heldout.get(category.code, {}).get(round(t, 4)))
+            for t in sorted(set(THRESHOLD_GRID) | {threshold})
+        ]
+        report_rows.append(CategoryThreshold(category, threshold, category_threshold_source(category.code), at_current, tradeoff))
+    # Tickets predicted as a category no longer active count in the sample, never as applied.
+    overall = ThresholdPoint(0.0, len(rows), overall_applied, overall_correct)
+    return ThresholdReport(
+        since=since, days=days, limit=limit, overall=overall, categories=report_rows,
+        heldout_version=heldout_version if heldout_curve else None,
+    )
+
+
+def training_run_latest() -> TrainingRun | None:
+    """Return the newest training run (the one in progress, if any), or None."""
+    return TrainingRun.objects.select_related("started_by").order_by("-created_at", "-id").first()

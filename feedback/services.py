@@ -8,7 +8,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import caches
@@ -19,7 +20,10 @@ from django.utils.translation import gettext as _
 
 from .dates import EARLIEST_DATE
 from .masking import mask_phone_numbers
-from .models import Channel, Product, SavedView, Ticket
+from .models import Category, Channel, Product, SavedView, Ticket, TrainingRun
+
+if TYPE_CHECKING:
+    from .classifiers.training import TrainingResult
 
 logger = logging.getLogger(__name__)
 _CHANNELS = frozenset(Channel.values)
@@ -405,3 +409,153 @@ def _publisher() -> ThreadPoolExecutor:
         if _publisher_state is None or _publisher_state[0] != os.getpid():
             _publisher_state = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-publish"))
         return _publisher_state[1]
+
+
+class ThresholdError(ValueError):
+    """A confidence threshold outside 0 < t < 1; ``message`` says so in words an admin understands."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def category_threshold_set(*, category: Category, threshold: float | None, user) -> Category:
+    """Set an admin's confidence threshold for ``category`` (None clears it), recording who and when.
+
+    The override applies to new classifications: at once in this process, within
+    TRIAGE_THRESHOLD_CACHE_SECONDS in the workers. Raises ThresholdError unless 0 < threshold < 1.
+    """
+    import math
+
+    from .classification import threshold_cache_clear
+
+    if threshold is not None and not (math.isfinite(threshold) and 0 < threshold < 1):
+        raise ThresholdError(_("阈值必须是大于 0 且小于 1 的数字，例如 0.7。"))
+    category.confidence_threshold = threshold
+    category.threshold_changed_by = user if getattr(user, "is_authenticated", False) else None
+    category.threshold_changed_at = timezone.now()
+    category.save(update_fields=["confidence_threshold", "threshold_changed_by", "threshold_changed_at"])
+    threshold_cache_clear()
+    logger.warning("confidence threshold of %s set to %s by %s", category.code, threshold, user)
+    return category
+
+
+# A run not updated for longer than the training task's hard time limit has lost its worker.
+TRAINING_STALE_SECONDS = 1900 + 60
+
+
+def training_runs_expire() -> int:
+    """Mark runs in progress that stopped reporting (their worker died) as failed; return how many."""
+    cutoff = timezone.now() - timedelta(seconds=TRAINING_STALE_SECONDS)
+    return TrainingRun.objects.filter(in_progress=True, updated_at__lt=cutoff).update(
+        status=TrainingRun.Status.FAILED, in_progress=None, finished_at=timezone.now(),
+        reason="no progress reported for over half an hour: the worker stopped",
+    )
+
+
+def training_run_start(*, user, enqueue: bool = True) -> tuple[TrainingRun, bool]:
+    """Queue a retrain unless one is in progress; return (the run, whether it is new).
+
+    At most one run is in progress (a unique constraint), so two clicks start one training.
+    With ``enqueue`` the task is sent on commit; when the broker is down the run is marked
+    failed at once (the caller reads its status).
+    """
+    training_runs_expire()
+    started_by = user if getattr(user, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            run = TrainingRun.objects.create(started_by=started_by)
+    except IntegrityError:
+        return TrainingRun.objects.get(in_progress=True), False
+    if enqueue:
+        transaction.on_commit(lambda: _training_run_enqueue(run))
+    return run, True
+
+
+def _training_run_enqueue(run: TrainingRun) -> None:
+    from .tasks import train_model
+
+    try:
+        train_model.delay(run.pk)
+    except Exception:  # noqa: BLE001 - the broker is down: the run says so instead of waiting forever
+        logger.exception("could not enqueue feedback.train_model for run %s", run.pk)
+        TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED).update(
+            status=TrainingRun.Status.FAILED, in_progress=None, finished_at=timezone.now(), updated_at=timezone.now(),
+            reason="the message broker is unavailable: the training was not submitted",
+        )
+        run.refresh_from_db()
+
+
+class _RunProgress:
+    """The classifier's progress(done, total, stage) protocol, written onto a TrainingRun row.
+
+    train_version's stages read "<phase>: <step>" (feedback.classifiers.training.TRAINING_PHASES);
+    each phase owns a slice of the bar. The row is written only when the stage or the whole
+    percentage changes (about a hundred small UPDATEs a run).
+    """
+
+    # phase -> (stage shown, first percent, last percent). The slices follow two measured runs on the
+    # seed corpus with 20,000 unlabelled tickets (benchmarks/model_page_bench.py --train, README):
+    # collecting 2-5 %, preparing the unlabelled texts 7-16 %, the candidate's fit (calibration,
+    # self-training) 63-68 %, the final fit 13-21 %, the rest about 1 % each.
+    PHASES = {
+        "preparing examples": ("training", 3, 4),
+        "preparing unlabelled": ("training", 4, 15),
+        "training candidate": ("training", 15, 80),
+        "evaluating": ("evaluating", 80, 81),
+        "training final": ("final", 81, 97),
+        "gate": ("gate", 97, 98),
+        "saving": ("gate", 98, 99),
+    }
+
+    def __init__(self, run_id: int, also=None):
+        self.run_id = run_id
+        self.also = also
+        # What training_run_execute wrote when it claimed the run.
+        self.stage = TrainingRun.Stage.COLLECTING.value
+        self.percent = 1
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        if self.also is not None:
+            self.also(done, total, stage)
+        phase = stage.split(":", 1)[0]
+        shown, first, last = self.PHASES.get(phase, (self.stage or "training", self.percent, self.percent))
+        fraction = min(1.0, done / total) if total else 1.0
+        percent = max(self.percent, int(first + (last - first) * fraction))
+        if shown == self.stage and percent == self.percent:
+            return
+        self.stage, self.percent = shown, percent
+        TrainingRun.objects.filter(pk=self.run_id).update(stage=shown, percent=percent, updated_at=timezone.now())
+
+
+def training_run_execute(*, run_id: int, progress=None, extra=None, force: bool = False) -> TrainingResult | None:
+    """Claim a queued run and train (feedback.classification.model_train), reporting progress on the row.
+
+    Returns what training did, or None when the run was not queued (a redelivered task, or a
+    run already taken or expired): nothing is trained twice. Errors mark the run failed and re-raise.
+    ``progress`` also receives every step (the command's terminal bar); ``extra`` and ``force``
+    go to model_train.
+    """
+    from .classification import model_train
+
+    now = timezone.now()
+    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.RUNNING, stage=TrainingRun.Stage.COLLECTING, percent=1, updated_at=now
+    )
+    if not claimed:
+        logger.info("training run %s not queued any more: nothing to do", run_id)
+        return None
+    try:
+        result = model_train(extra=extra, force=force, progress=_RunProgress(run_id, also=progress))
+    except Exception as error:
+        TrainingRun.objects.filter(pk=run_id).update(
+            status=TrainingRun.Status.FAILED, in_progress=None, finished_at=timezone.now(), updated_at=timezone.now(),
+            reason=f"{type(error).__name__}: {error}"[:2000],
+        )
+        raise
+    TrainingRun.objects.filter(pk=run_id).update(
+        status=TrainingRun.Status.DONE, stage=TrainingRun.Stage.FINISHED, percent=100, in_progress=None,
+        finished_at=timezone.now(), updated_at=timezone.now(),
+        version=result.version, activated=result.activated, reason=result.reason,
+    )
+    return result

@@ -110,8 +110,18 @@ def sweep_imports() -> int:
 
 
 @shared_task(name="feedback.train_model", acks_late=True, soft_time_limit=1800, time_limit=1900)
-def train_model() -> None:
-    """Nightly retrain from the seed corpus plus confirmed labels (promotion-gated)."""
-    from .classification import model_train
+def train_model(run_id: int | None = None) -> None:
+    """Retrain from the seed corpus plus confirmed labels (promotion-gated), reporting on a TrainingRun.
 
-    model_train()
+    The model page's button sends the run it created; the nightly schedule sends none and gets
+    its own run, or skips when a training is already in progress.
+    """
+    from .services import training_run_execute, training_run_start
+
+    if run_id is None:
+        run, created = training_run_start(user=None, enqueue=False)
+        if not created:
+            logger.info("nightly retrain skipped: training run %s is in progress", run.pk)
+            return
+        run_id = run.pk
+    training_run_execute(run_id=run_id)

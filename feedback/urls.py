@@ -20,5 +20,6 @@ urlpatterns = [
     path("review/selected/", views.ReviewSelectedView.as_view(), name="review-selected"),
     path("review/bulk/", views.ReviewBulkView.as_view(), name="review-bulk"),
     path("models/", views.ModelPageView.as_view(), name="model-page"),
+    path("models/training/", views.ModelTrainingProgressView.as_view(), name="model-training-progress"),
     path("products/search/", views.ProductSearchView.as_view(), name="product-search"),
 ]

@@ -23,6 +23,7 @@ from issues.services import notifications_for_user
 from . import selectors
 from .classification import UndoRefused, ticket_confirm_category, ticket_confirmation_undo, tickets_confirm_categories
 from .forms import CategoryConfirmForm, TicketFilterForm, TicketForm
+from .model_text import gate_reason_text
 from .models import Category, Channel, Ticket, TriageStatus
 from .pagination import CappedCountPaginator
 from .presence import PRESENCE_POLL_SECONDS, ticket_presence_forget, ticket_presence_mark, ticket_presence_others
@@ -201,12 +202,6 @@ class TicketConfirmView(ActionRequiredMixin, View):
         form = CategoryConfirmForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("请选择一个有效的类别。"))
-            return HttpResponseRedirect(detail_url)
-        try:
-            # Imported here so the pages work while the classification module is being written.
-            from .classification import ticket_confirm_category
-        except ImportError:
-            messages.error(request, _("分类服务暂不可用，类别未保存。"))
             return HttpResponseRedirect(detail_url)
         category = form.cleaned_data["category"]
         ticket_confirm_category(ticket=ticket, category=category, user=request.user)
@@ -496,26 +491,26 @@ class LiveCountsView(LoginRequiredMixin, View):
             "unread_notifications": notifications_for_user(request.user).filter(read_at__isnull=True).count(),
         })
 class ModelPageView(ActionRequiredMixin, TemplateView):
-    """The triage model's versions: metrics, the gate's decision, per-category F1; admins activate,
-    roll back and retrain (managers read)."""
+    """The triage model's versions: metrics, the gate's decision, per-category F1, the confidence
+    thresholds with their measured trade-off and the latest training run; admins activate, roll
+    back, retrain and set thresholds (managers read)."""
 
     required_action = Action.VIEW_MODELS
     template_name = "feedback/models.html"
 
     def get_context_data(self, **kwargs):
-        from accounts.permissions import user_can
-
-        from .classification import model_versions
-
         from datetime import datetime
 
         from django.utils.translation import get_language
 
-        from .models import Category
+        from accounts.permissions import user_can
+
+        from .classification import model_versions
 
         language = get_language() or "zh-hans"
         names = {c.code: c.display_name(language) for c in Category.objects.all()}
         versions = model_versions()
+        active = None
         for version in versions:
             try:  # ISO text in the metadata; a datetime, so the page shows it in local time
                 version["created_at"] = datetime.fromisoformat(version.get("created") or "")
@@ -528,8 +523,15 @@ class ModelPageView(ActionRequiredMixin, TemplateView):
                  for code, row in (metrics.get("per_category") or {}).items() if row.get("support")),
                 key=lambda row: row.get("f1", 0),
             )
+            if version.get("active"):
+                active = version
+        report = selectors.model_threshold_report(
+            heldout_curve=(active or {}).get("threshold_curve"), heldout_version=(active or {}).get("version"),
+        )
         return super().get_context_data(
-            versions=versions, can_manage=user_can(self.request.user, Action.MANAGE_MODELS), **kwargs
+            versions=versions, can_manage=user_can(self.request.user, Action.MANAGE_MODELS),
+            report=report, training_run=selectors.training_run_latest(),
+            threshold_cache_seconds=int(settings.TRIAGE_THRESHOLD_CACHE_SECONDS), **kwargs,
         )
 
     def post(self, request):
@@ -550,17 +552,71 @@ class ModelPageView(ActionRequiredMixin, TemplateView):
                 active = model_rollback()
                 messages.success(request, _("已回滚到模型版本 %(version)s。") % {"version": active})
             elif action == "retrain":
-                from .tasks import train_model
-
-                try:
-                    train_model.delay()
-                except Exception:  # noqa: BLE001 - the broker is down: say so rather than fail the page
-                    logger.exception("could not enqueue feedback.train_model")
-                    messages.error(request, _("消息队列不可用，无法提交训练任务；请稍后再试。"))
-                else:
-                    messages.success(request, _("已提交训练任务；新版本通过评估门槛后会自动启用。"))
+                self._retrain(request)
+            elif action == "threshold":
+                self._threshold(request)
             else:
                 messages.error(request, _("未知操作。"))
         except UnknownVersionError:
             messages.error(request, _("找不到可用的模型版本（%(version)s）。") % {"version": version or _("上一个版本")})
-        return redirect("model-page")
+        return redirect(reverse("model-page") + ("#thresholds" if action == "threshold" else ""))
+
+    def _retrain(self, request) -> None:
+        from .services import training_run_start
+
+        run, created = training_run_start(user=request.user)
+        if not created:
+            messages.info(request, _("已有一次训练在进行中（%(percent)s%%），没有再提交。") % {"percent": run.percent})
+        elif run.status == run.Status.FAILED:
+            messages.error(request, _("消息队列不可用，无法提交训练任务；请稍后再试。"))
+        else:
+            messages.success(request, _("已提交训练任务；新版本通过评估门槛后会自动启用。"))
+
+    def _threshold(self, request) -> None:
+        from .forms import CategoryThresholdForm
+        from .services import ThresholdError, category_threshold_set
+
+        form = CategoryThresholdForm(request.POST)
+        if not form.is_valid():
+            category = Category.objects.filter(code=request.POST.get("category") or "").first()
+            name = category.display_name(request.LANGUAGE_CODE) if category else request.POST.get("category", "")
+            errors = "; ".join(str(e) for field_errors in form.errors.values() for e in field_errors)
+            messages.error(request, _("未保存类别「%(category)s」的阈值：%(errors)s") % {"category": name, "errors": errors})
+            return
+        category = form.cleaned_data["category"]
+        threshold = None if form.cleaned_data["clear"] else form.cleaned_data["threshold"]
+        name = category.display_name(request.LANGUAGE_CODE)
+        try:
+            category_threshold_set(category=category, threshold=threshold, user=request.user)
+        except ThresholdError as error:
+            messages.error(request, _("未保存类别「%(category)s」的阈值：%(errors)s") % {"category": name, "errors": error.message})
+            return
+        if threshold is None:
+            messages.success(request, _("类别「%(category)s」的阈值已清除，恢复为配置的值。") % {"category": name})
+        else:
+            messages.success(request, _("类别「%(category)s」的阈值已设为 %(threshold)s，用于之后的新分类。") % {
+                "category": name, "threshold": f"{threshold:.2f}"})
+
+
+class ModelTrainingProgressView(ActionRequiredMixin, View):
+    """JSON for the model page's training progress bar: the newest training run, polled until it ends."""
+
+    required_action = Action.VIEW_MODELS
+
+    def get(self, request):
+        run = selectors.training_run_latest()
+        if run is None:
+            return JsonResponse({"run": None})
+        return JsonResponse({"run": {
+            "id": run.pk,
+            "status": run.status,
+            "status_label": run.get_status_display(),
+            "stage": run.stage,
+            "stage_label": run.get_stage_display(),
+            "percent": run.percent,
+            "finished": run.finished,
+            "version": run.version,
+            "activated": run.activated,
+            "outcome": run.outcome,
+            "reason": gate_reason_text(run.reason),
+        }})

@@ -5,22 +5,10 @@ import csv
 import io
 from typing import Any, Iterable
 
-try:
-    from feedback.exports import safe_cell
-except ImportError:  # pragma: no cover - the shared helper is the normal path
-    _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-    def safe_cell(value: Any) -> Any:
-        """Return ``value`` with a leading apostrophe if a spreadsheet would read it as a formula."""
-        if value is None:
-            return ""
-        if isinstance(value, (bool, int, float)):
-            return value
-        text = str(value)
-        return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
+
+from feedback.exports import safe_cell
 
 from .selectors import DailyReport, ReportRow
 

@@ -36,6 +36,16 @@ def _isolated_model_dir(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_threshold_overrides():
+    """Each test reads the per-category threshold overrides of its own database, not a cached copy."""
+    from feedback.classification import threshold_cache_clear
+
+    threshold_cache_clear()
+    yield
+    threshold_cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Hashing is not under test; the default hasher costs about a second per user."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -94,4 +104,4 @@ def taxonomy_reseed() -> None:
     from django.apps import apps
 
     importlib.import_module("feedback.migrations.0002_seed_taxonomy").seed(apps, None)
-    importlib.import_module("feedback.migrations.0009_category_description_en").describe_in_english(apps, None)
+    importlib.import_module("feedback.migrations.0010_category_description_en").describe_in_english(apps, None)

@@ -7,7 +7,7 @@ Versions live in a ModelStore; train_version() trains, measures and promotes one
 The Django side (feedback.classification) is the only bridge to tickets.
 """
 from .active import review_batch, review_density, review_margin, review_order
-from .evaluation import classification_metrics, evaluate_model, format_confusion, format_metrics
+from .evaluation import THRESHOLD_GRID, classification_metrics, evaluate_model, format_confusion, format_metrics, threshold_curve
 from .model import Prediction, TrainingConfig, TriageModel
 from .seed import LabelledDataError, LabelledExample, load_seed, parse_labelled_lines, read_labelled_jsonl
 from .store import LoadedModel, ModelLoadError, ModelStore, UnknownVersionError
@@ -17,6 +17,7 @@ from .training import TrainingResult, holdout_split, train_version
 __all__ = [
     "LabelledDataError",
     "LabelledExample",
+    "THRESHOLD_GRID",
     "LoadedModel",
     "ModelLoadError",
     "ModelStore",
@@ -40,5 +41,6 @@ __all__ = [
     "review_density",
     "review_margin",
     "review_order",
+    "threshold_curve",
     "train_version",
 ]

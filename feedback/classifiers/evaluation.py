@@ -1,12 +1,12 @@
 """Metrics for the triage model: accuracy, macro-F1, per-category table, confusion matrix."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .model import TriageModel
+from .model import Prediction, TriageModel
 from .seed import LabelledExample
 
 
@@ -40,13 +40,49 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels:
     }
 
 
-def evaluate_model(model: TriageModel, examples: Sequence[LabelledExample], batch_size: int = 2000) -> dict[str, Any]:
-    """Predict labelled examples with a model and return classification_metrics."""
-    predicted: list[str] = []
+def predict_examples(model: TriageModel, examples: Sequence[LabelledExample], batch_size: int = 2000) -> list[Prediction]:
+    """Predict labelled examples in batches (without explanations)."""
+    predictions: list[Prediction] = []
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
-        predicted += [p.label for p in model.predict([e.text for e in chunk], [e.product for e in chunk], explain=False)]
+        predictions += model.predict([e.text for e in chunk], [e.product for e in chunk], explain=False)
+    return predictions
+
+
+def evaluate_model(model: TriageModel, examples: Sequence[LabelledExample], batch_size: int = 2000) -> dict[str, Any]:
+    """Predict labelled examples with a model and return classification_metrics."""
+    predicted = [p.label for p in predict_examples(model, examples, batch_size)]
     return classification_metrics([e.category for e in examples], predicted, model.labels)
+
+
+# Candidate thresholds the model page shows a trade-off for (and training records on the held-out split).
+THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.40 + 0.05 * step, 2) for step in range(12))
+
+
+def threshold_curve(
+    rows: Iterable[tuple[str, float, str]], grid: Sequence[float] = THRESHOLD_GRID
+) -> dict[str, dict[str, Any]]:
+    """Count, per predicted category and candidate threshold, the predictions that clear it and the right ones.
+
+    ``rows`` are (predicted label, confidence, true label). A prediction clears ``t`` when
+    confidence >= t, as the triage gate decides. Returns {label: {"predicted": n,
+    "points": [{"threshold": t, "applied": k, "correct": m}, ...]}}: the auto-apply share at t
+    is k / n and the precision of what is applied is m / k.
+    """
+    grid = list(grid)
+    curve: dict[str, dict[str, Any]] = {}
+    for label, confidence, truth in rows:
+        entry = curve.get(label)
+        if entry is None:
+            entry = curve[label] = {
+                "predicted": 0, "points": [{"threshold": t, "applied": 0, "correct": 0} for t in grid]
+            }
+        entry["predicted"] += 1
+        for point in entry["points"]:
+            if confidence >= point["threshold"]:
+                point["applied"] += 1
+                point["correct"] += label == truth
+    return curve
 
 
 def format_metrics(metrics: dict[str, Any], names: dict[str, str] | None = None) -> str:

@@ -388,9 +388,9 @@ def columns_resolve(
         )
     for target, indexes in combined.items():
         if len(indexes) > 1:
-            names = "、".join(f"「{headers[i]}」" for i in indexes)
-            label = schema.labels.get(target, target)
-            plan.warnings.append(f"{label}由这些列合并而成：{names} ({target} combines these columns)")
+            names = gettext("、").join(f"「{headers[i]}」" for i in indexes)
+            # Only the complaint text combines columns (Schema.combined); say so in the reader's words.
+            plan.warnings.append(gettext("投诉内容由这些列合并而成：%(columns)s") % {"columns": names})
     duplicated = sorted({h for i, h in enumerate(headers) if h and keys.count(keys[i]) > 1})
     if duplicated:
         plan.warnings.append(

@@ -8,9 +8,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from feedback.masking import mask_phone_numbers
+from feedback.model_text import gate_reason_text
 from feedback.selectors import needs_review_count, text_segments
 
 register = template.Library()
+
+
+@register.filter
+def gate_reason(reason: str | None) -> str:
+    """The model gate's decision or a training run's outcome, in the reader's language."""
+    return gate_reason_text(reason)
 
 
 @register.filter

@@ -5,6 +5,7 @@ Screenshots (1440 and 390 px, Chinese and English) go to var/screenshots/ (SCREE
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -168,5 +169,126 @@ def test_the_model_page_rolls_back_a_version(browser, live_server, page, setting
         for width in (1440, 390):
             en.set_viewport_size({"width": width, "height": 900})
             shoot(en, f"models_en_{width}")
+    finally:
+        english.close()
+
+
+def test_the_model_page_sets_a_threshold_and_shows_a_retrain_in_progress(browser, live_server, page, monkeypatch, settings, tmp_path):
+    """An admin raises one category's threshold (a wrong value is refused), retrains and watches the bar."""
+    import threading
+
+    from django.db import connection
+
+    from feedback import classification, tasks
+    from feedback.classifiers.training import TRAINING_PHASES, TrainingResult
+    from feedback.models import Category
+    from feedback.services import training_run_execute
+
+    shots = Path(os.environ.get("VAR_DIR", "var")) / "shots"
+    shots.mkdir(parents=True, exist_ok=True)
+    evaluating, release = threading.Event(), threading.Event()
+
+    def slow_training(*, extra=None, force=False, progress=None):
+        for phase in TRAINING_PHASES:
+            progress(1, 1, f"{phase}: step")
+            if phase == "evaluating":
+                evaluating.set()
+                release.wait(60)  # hold here until the browser has seen the bar in the middle
+        return TrainingResult(version="20261201-000000-cccc", activated=True,
+                              reason="passed the gate: macro-F1 0.7100 vs active 0.7000", metrics={})
+
+    def worker(run_id):
+        try:
+            training_run_execute(run_id=run_id)
+        finally:
+            connection.close()
+
+    # An active version with a held-out curve, and tickets agents confirmed: the tables have numbers.
+    import json as json_module
+
+    from django.utils import timezone
+
+    from feedback.classifiers import ModelStore
+    from feedback.models import TriageStatus
+    from tests.factories import TicketFactory, category
+    from tests.feedback.test_model_page import fake_version
+
+    settings.FEEDBACK_MODEL_DIR = str(tmp_path)
+    fake_version(tmp_path, "20261101-000000-aaaa", "2026-11-01T00:00:00+00:00", 0.70)
+    metadata_path = tmp_path / "20261101-000000-aaaa" / "metadata.json"
+    metadata = json_module.loads(metadata_path.read_text(encoding="utf-8"))
+    grid = [round(0.40 + 0.05 * step, 2) for step in range(12)]
+    metadata["threshold_curve"] = {"grid": grid, "per_category": {code: {"predicted": 40, "points": [
+        {"threshold": t, "applied": max(0, 40 - int((t - 0.4) * 60)), "correct": max(0, 40 - int((t - 0.4) * 60)) - max(0, 8 - int((t - 0.4) * 16))}
+        for t in grid]} for code in ("damaged", "logistics_delay")}}
+    metadata_path.write_text(json_module.dumps(metadata), encoding="utf-8")
+    ModelStore(tmp_path).activate("20261101-000000-aaaa")
+    for confidence, truth in [(0.95, "damaged"), (0.85, "damaged"), (0.75, "counterfeit"), (0.62, "damaged"), (0.5, "quality_defect")]:
+        TicketFactory(predicted_category=category("damaged"), prediction_confidence=confidence,
+                      confirmed_category=category(truth), category=category(truth), confirmed_at=timezone.now(),
+                      triage_status=TriageStatus.CONFIRMED)
+
+    monkeypatch.setattr(classification, "model_train", slow_training)
+    monkeypatch.setattr(tasks.train_model, "delay", lambda run_id: threading.Thread(target=worker, args=(run_id,)).start())
+    UserFactory(username="boss", role=Role.ADMIN, password=PASSWORD)
+
+    log_in(page, "boss")
+    expect()(page.locator(".topbar__nav a", has_text="分类模型")).to_have_count(1)
+    page.goto(reverse("model-page"))
+    damaged = page.locator('[data-threshold-category="damaged"]')
+    damaged.locator("summary").click()
+    damaged.locator('input[name="threshold"]').fill("1.5")
+    damaged.get_by_role("button", name="保存").click()
+    expect()(page.locator(".message--error")).to_contain_text("未保存类别「破损变质」的阈值")
+    assert Category.objects.get(code="damaged").confidence_threshold is None
+
+    damaged.locator("summary").click()
+    damaged.locator('input[name="threshold"]').fill("0.72")
+    damaged.get_by_role("button", name="保存").click()
+    expect()(page.locator(".message--success")).to_contain_text("0.72")
+    expect()(damaged.locator("[data-threshold-value]")).to_have_text("0.72")
+    expect()(damaged.locator("summary")).to_contain_text("管理员设置")
+    assert Category.objects.get(code="damaged").confidence_threshold == 0.72
+
+    page.get_by_role("button", name="立即重新训练").click()
+    expect()(page.locator(".message--success")).to_contain_text("已提交训练任务")
+    assert evaluating.wait(30)
+    training = page.locator("#model-training")
+    expect()(training.locator('[data-training-field="stage_label"]')).to_have_text("评估")
+    # "evaluating: step" 1 of 1: the end of the evaluating slice (80-81 %) of the bar.
+    expect()(training.locator("[data-training-bar]")).to_have_attribute("aria-valuenow", "81")
+    expect()(training.locator('[data-training-field="percent"]')).to_have_text("81")
+    # A second click while it runs starts nothing.
+    page.get_by_role("button", name="立即重新训练").click()
+    expect()(page.locator(".message--info")).to_contain_text("已有一次训练在进行中（81%）")
+    damaged = page.locator('[data-threshold-category="damaged"]')
+    damaged.locator("summary").click()
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(shots / f"models_training_zh_{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.set_viewport_size({"width": 1440, "height": 900})
+    release.set()
+    # The script polls until the gate has decided, then reloads the page with the outcome.
+    expect()(page.locator('#model-training [data-training-field="outcome"]')).to_contain_text(
+        "20261201-000000-cccc 已通过评估门槛并启用", timeout=20_000)
+    expect()(page.locator("#model-training [data-training-bar]")).to_have_attribute("aria-valuenow", "100")
+
+    english = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", base_url=live_server.url)
+    try:
+        en = english.new_page()
+        en.goto(reverse("login"))
+        en.fill("#id_username", "boss")
+        en.fill("#id_password", PASSWORD)
+        en.locator("form button[type=submit]").first.click()
+        en.wait_for_load_state()
+        en.goto(reverse("model-page"))
+        expect()(en.locator("#thresholds h2")).to_have_text("Auto-apply thresholds")
+        expect()(en.locator("#model-training")).to_contain_text("passed the evaluation gate")
+        en.locator('[data-threshold-category="damaged"] summary').click()
+        for width in (1440, 390):
+            en.set_viewport_size({"width": width, "height": 900})
+            en.screenshot(path=str(shots / f"models_training_en_{width}.png"), full_page=True)
+            assert en.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         english.close()

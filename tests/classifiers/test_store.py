@@ -94,6 +94,15 @@ def test_gate_keeps_the_active_model_when_the_candidate_is_worse(seed_store_dir)
     assert store.active_version() == active
     assert result.metadata["gate"]["candidate_macro_f1"] < result.metadata["gate"]["active_macro_f1"]
     assert "kept the active model" in result.reason
+    # The page shows this very sentence in the reader's language (feedback.model_text).
+    from django.utils import translation
+
+    from feedback.model_text import gate_reason_text
+
+    with translation.override("zh-hans"):
+        assert gate_reason_text(result.reason).startswith("保留启用中的模型：宏平均 F1 ")
+    with translation.override("en"):
+        assert gate_reason_text(result.reason).startswith("Kept the active model: macro-F1 ")
     assert result.version in {m["version"] for m in store.versions()}  # stored, just not active
 
 
@@ -133,3 +142,29 @@ def test_gate_ignores_held_out_examples_the_active_model_trained_on(seed_store_d
 def test_model_is_a_triage_model_after_loading(seed_store_dir):
     store = ModelStore(seed_store_dir)
     assert isinstance(store.load(store.active_version()), TriageModel)
+
+
+def test_version_metadata_records_the_held_out_threshold_curve(seed_store_dir):
+    [meta] = ModelStore(seed_store_dir).versions()
+    curve = meta["threshold_curve"]
+    assert curve["grid"][0] == 0.4 and curve["grid"][-1] == 0.95 and len(curve["grid"]) == 12
+    # Every held-out example is predicted as exactly one category.
+    assert sum(entry["predicted"] for entry in curve["per_category"].values()) == meta["heldout_size"]
+    for entry in curve["per_category"].values():
+        applied = [point["applied"] for point in entry["points"]]
+        assert applied == sorted(applied, reverse=True)  # a higher threshold never applies more
+        assert all(point["correct"] <= point["applied"] <= entry["predicted"] for point in entry["points"])
+
+
+def test_training_reports_its_phases_in_order(tmp_path):
+    from feedback.classifiers.training import TRAINING_PHASES
+
+    phases: list[str] = []
+
+    def progress(done, total, stage):
+        phase = stage.split(":", 1)[0]
+        if not phases or phases[-1] != phase:
+            phases.append(phase)
+
+    train_version(ModelStore(tmp_path), load_seed(), unlabelled=[("快递太慢了", None)] * 3, progress=progress)
+    assert phases == list(TRAINING_PHASES)

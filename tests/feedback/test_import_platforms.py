@@ -101,6 +101,24 @@ def test_taobao_refund_export_gbk_csv(db, tmp_path):
     assert third.text == "颜色和图片不一样" and third.product is None and third.sku_raw == "TB-UNKNOWN"
 
 
+@pytest.mark.parametrize(("language", "expected", "foreign"), [
+    ("zh-hans", "投诉内容由这些列合并而成：「买家退款原因」、「买家退款说明」", "combines"),
+    ("en", "combines these columns: 「买家退款原因」, 「买家退款说明」", "合并"),
+])
+def test_combined_text_columns_are_named_in_the_readers_language_only(db, tmp_path, language, expected, foreign):
+    from django.utils import translation
+
+    path = write_csv(tmp_path / "退款.csv", [
+        ["退款编号", "买家退款原因", "买家退款说明", "退款的申请时间"],
+        ["100200300", "收到商品破损", "杯口有裂纹", "2026-12-01 14:03:00"],
+    ])
+    with translation.override(language):
+        notes = file_warnings(run(path))
+
+    (line,) = [note for note in notes.splitlines() if "「买家退款说明」" in note]
+    assert expected in line and foreign not in line
+
+
 def test_jd_service_workbook_with_title_row_on_the_second_sheet(db, tmp_path):
     ProductFactory(sku="JD-KETTLE-2")
     workbook = Workbook()

@@ -68,18 +68,45 @@ def test_an_admin_rolls_back_and_activates_again(client, store):
     assert "nope" in response.content.decode()
 
 
-def test_retrain_enqueues_the_bulk_task_or_says_the_broker_is_down(client, store, monkeypatch):
+def test_retrain_enqueues_one_run_and_says_when_the_broker_is_down(client, store, monkeypatch, django_capture_on_commit_callbacks):
     from feedback import tasks
+    from feedback.models import TrainingRun
 
     sent = []
-    monkeypatch.setattr(tasks.train_model, "delay", lambda: sent.append("train"))
+    monkeypatch.setattr(tasks.train_model, "delay", lambda run_id: sent.append(run_id))
     client.force_login(UserFactory(username="a", role=Role.ADMIN))
-    response = client.post(reverse("model-page"), {"action": "retrain"}, follow=True)
-    assert sent == ["train"] and "已提交训练任务" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("model-page"), {"action": "retrain"}, follow=True)
+    run = TrainingRun.objects.get()
+    assert sent == [run.pk] and run.status == TrainingRun.Status.QUEUED and run.started_by.username == "a"
+    assert "已提交训练任务" in response.content.decode()
 
-    def down():
+    # A second click while the first run is queued starts nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("model-page"), {"action": "retrain"}, follow=True)
+    assert sent == [run.pk] and TrainingRun.objects.count() == 1
+    assert "已有一次训练在进行中" in response.content.decode()
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retrain_says_the_broker_is_down_and_blocks_no_later_click(client, store, monkeypatch):
+    """Transactional: the task is sent on commit, as in production (no request-wide transaction)."""
+    from feedback import tasks
+    from feedback.models import TrainingRun
+
+    def down(run_id):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.train_model, "delay", down)
+    client.force_login(UserFactory(username="a", role=Role.ADMIN))
     response = client.post(reverse("model-page"), {"action": "retrain"}, follow=True)
-    assert response.status_code == 200 and "消息队列不可用" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and "消息队列不可用" in html and "训练失败" in html
+    failed = TrainingRun.objects.get()
+    assert failed.status == TrainingRun.Status.FAILED and failed.in_progress is None and "broker" in failed.reason
+
+    sent = []
+    monkeypatch.setattr(tasks.train_model, "delay", lambda run_id: sent.append(run_id))
+    client.post(reverse("model-page"), {"action": "retrain"})
+    assert sent == [TrainingRun.objects.get(status=TrainingRun.Status.QUEUED).pk]

@@ -54,6 +54,50 @@ def test_confidence_gate_at_its_boundary(thresholds, label, confidence, status):
     assert predicted == categories[label]
 
 
+@pytest.mark.parametrize(
+    ("label", "override", "confidence", "status"),
+    [
+        # An admin's override (the database) wins over the environment's per-category threshold (damaged 0.8) ...
+        ("damaged", 0.6, 0.6, TriageStatus.CLASSIFIED),
+        ("damaged", 0.6, 0.5999999, TriageStatus.NEEDS_REVIEW),
+        ("damaged", 0.9, 0.8999999, TriageStatus.NEEDS_REVIEW),  # would clear the environment's 0.8
+        ("damaged", 0.9, 0.9, TriageStatus.CLASSIFIED),
+        # ... and over the global default (0.55).
+        ("logistics_delay", 0.7, 0.7, TriageStatus.CLASSIFIED),
+        ("logistics_delay", 0.7, 0.6999999, TriageStatus.NEEDS_REVIEW),
+        ("logistics_delay", 0.4, 0.4, TriageStatus.CLASSIFIED),
+        ("logistics_delay", 0.4, 0.3999999, TriageStatus.NEEDS_REVIEW),
+        # A cleared override falls back to the environment.
+        ("damaged", None, 0.7999999, TriageStatus.NEEDS_REVIEW),
+        ("damaged", None, 0.8, TriageStatus.CLASSIFIED),
+    ],
+)
+def test_an_admins_override_moves_the_gate_to_its_own_boundary(thresholds, label, override, confidence, status):
+    from feedback.services import category_threshold_set
+
+    category_threshold_set(category=category(label), threshold=0.5, user=None)
+    category_threshold_set(category=category(label), threshold=override, user=None)
+    categories = {c.code: c for c in Category.objects.all()}
+    _, outcome, reason = classification._outcome(prediction(label, confidence), categories)
+    assert outcome == status, reason
+
+
+@pytest.mark.parametrize(("override", "confidence", "applied"), [(0.7, 0.7, True), (0.7, 0.6999999, False)])
+def test_an_override_takes_effect_in_single_and_batch_classification(thresholds, monkeypatch, override, confidence, applied):
+    from feedback.services import category_threshold_set
+
+    category_threshold_set(category=category("logistics_delay"), threshold=override, user=None)
+    monkeypatch.setattr(classification, "get_predictor", lambda: FixedModel("logistics_delay", confidence))
+    single, batch = TicketFactory(text="快递太慢"), TicketFactory(text="物流太慢")
+
+    ticket_classify(ticket_id=single.pk)
+    classification.tickets_classify(ticket_ids=[batch.pk])
+
+    for ticket in (single, batch):
+        ticket.refresh_from_db()
+        assert ticket.triage_status == (TriageStatus.CLASSIFIED if applied else TriageStatus.NEEDS_REVIEW)
+
+
 def test_an_empty_text_is_never_applied_whatever_its_confidence(thresholds):
     categories = {c.code: c for c in Category.objects.all()}
     _, outcome, reason = classification._outcome(prediction("other", 1.0, empty=True), categories)

@@ -157,6 +157,20 @@ def world(db, settings):
         imported=2, created_by=users["agent"], finished_at=now,
         errors=[{"row": 3, "field": "received_at", "message": "", "value": "日期格式不对"}],
     )
+    # The model page with everything on it: an admin's threshold override, a refused training run,
+    # a confirmed ticket in the trade-off sample.
+    from feedback.models import TrainingRun
+    from feedback.services import category_threshold_set
+
+    category_threshold_set(category=category("damaged"), threshold=0.72, user=users["admin"])
+    TrainingRun.objects.create(
+        status=TrainingRun.Status.DONE, stage=TrainingRun.Stage.FINISHED, percent=100, in_progress=None,
+        started_by=users["admin"], finished_at=now, version="20260301-000000-aaaa", activated=False,
+        reason="kept the active model: macro-F1 0.60 vs 0.69",
+    )
+    TicketFactory(text=TEXTS["SH-3001"], predicted_category=category("damaged"), prediction_confidence=0.9,
+                  confirmed_category=category("damaged"), category=category("damaged"), confirmed_at=now,
+                  triage_status=TriageStatus.CONFIRMED)
     return {"users": users, "review": review, "oranges": oranges, "shirts": shirts, "job": job,
             "rule": RoutingRule.objects.get(), "subtheme": SubTheme.objects.filter(is_candidate=True).first(),
             "notification": Notification.objects.first(), "saved_view": saved["agent"]}
@@ -366,6 +380,14 @@ def test_refusals_form_errors_and_import_errors_are_english(client, world):
                       data={"status": "resolved"}, content_type="application/json")
     admin = english_client(client, world["users"]["admin"])
     problems += check(admin, reverse("routing-rule-create"), known, method="post", data={"name": ""})
+    # The model page: a refused threshold, a saved one, a retrain while none runs and a second click.
+    for data in ({"category": "damaged", "threshold": "1.5"}, {"category": "damaged", "threshold": "abc"},
+                 {"category": "nope", "threshold": "0.5"}, {"category": "damaged", "threshold": "0.6"},
+                 {"category": "damaged", "clear": "1"}):
+        problems += check(admin, reverse("model-page"), known, method="post", data={"action": "threshold", **data},
+                          follow=True)
+    problems += check(admin, reverse("model-page"), known, method="post", data={"action": "retrain"}, follow=True)
+    problems += check(admin, reverse("model-page"), known, method="post", data={"action": "retrain"}, follow=True)
     assert not problems, "\n".join(problems)
 
 

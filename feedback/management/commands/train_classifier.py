@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.classification import model_rollback, model_train, model_versions
+from feedback.classification import model_rollback, model_versions
 from feedback.classifiers import LabelledDataError, UnknownVersionError, format_confusion, format_metrics, read_labelled_jsonl
 from feedback.models import Category
+from feedback.services import training_run_execute, training_run_start
 
 from ._progress import progress_bar
 
@@ -50,8 +51,16 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             except OSError as error:
                 raise CommandError(f"cannot read {options['data']}: {error}") from None
+        # Recorded as a training run like the model page's button: the page shows its progress,
+        # and the two cannot train at the same time.
+        run, created = training_run_start(user=None, enqueue=False)
+        if not created:
+            raise CommandError(f"training run {run.pk} is in progress ({run.stage}, {run.percent} %): wait for it to finish")
+        self.stderr.write(f"training run {run.pk}: progress also on the model page (/models/)")
         with progress_bar("train", disable=options["no_progress"]) as progress:
-            result = model_train(extra=extra, force=options["force"], progress=progress)
+            result = training_run_execute(run_id=run.pk, progress=progress, extra=extra, force=options["force"])
+        if result is None:
+            raise CommandError(f"training run {run.pk} was taken by another process")
         meta = result.metadata
         names = dict(Category.objects.values_list("code", "name_zh"))
         self.stdout.write(

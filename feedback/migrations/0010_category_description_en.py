@@ -15,7 +15,7 @@ def describe_in_english(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0008_ticket_presence'),
+        ('feedback', '0009_model_thresholds_training_runs'),
     ]
 
     operations = [
