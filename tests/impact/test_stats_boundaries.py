@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from issues.impact.stats import compare_proportions, compare_rates, poisson_rate_test
+from issues.impact.stats import compare_proportions, compare_rates, poisson_rate_test, two_proportion_z_test
 
 
 def test_complaint_rates_are_per_thousand_orders_in_each_window():
@@ -63,3 +63,68 @@ def test_the_exact_rate_test_weighs_each_window_by_its_orders():
 def test_a_comparison_without_enough_data_is_never_significant():
     assert not compare_rates(0, 1000, 9, 1000).significant
     assert compare_rates(0, 1000, 20, 1000).significant
+
+
+# Guards the mutation run of session 5 found untested (bin/mutation 'issues.impact.stats*').
+
+
+def test_a_window_with_one_order_still_has_a_rate():
+    result = compare_proportions(1, 1, 0, 1)
+    assert (result.before_rate, result.after_rate) == (1.0, 0.0)
+    assert not result.enough_data and result.p_value is None
+
+
+def test_a_window_with_no_orders_has_no_rate_and_no_change():
+    result = compare_rates(0, 0, 5, 100)
+    assert result.before_rate is None and result.after_rate == pytest.approx(50.0)
+    assert result.relative_change is None and not result.significant
+
+
+def test_exactly_five_expected_non_events_is_enough():
+    # 118 orders a window, 226 returns in all: 118 x (1 - 226/236) is exactly 5.
+    assert compare_proportions(113, 118, 113, 118).enough_data
+    assert not compare_proportions(114, 118, 113, 118).enough_data
+
+
+@pytest.mark.parametrize(
+    ("k1", "exposure1", "k2", "exposure2", "defined"),
+    [
+        (1, 0, 1, 10, False),
+        (1, 10, 1, 0, False),
+        (1, -1, 1, 10, False),
+        (0, 10, 0, 10, False),  # no event at all: nothing to compare
+        (1, 1, 0, 10, True),  # one order and one event: a real (if weak) comparison
+        (0, 10, 1, 1, True),
+        (1, 10, 0, 10, True),  # a single event is enough to compute
+    ],
+)
+def test_poisson_rate_test_answers_exactly_where_it_can(k1, exposure1, k2, exposure2, defined):
+    p_value = poisson_rate_test(k1, exposure1, k2, exposure2)
+    assert (p_value is not None) is defined
+    if defined:
+        assert 0.0 < p_value <= 1.0
+
+
+def test_poisson_rate_test_is_two_sided():
+    # 10 events against 0 and 0 against 10 are equally far from equal rates.
+    assert poisson_rate_test(10, 100, 0, 100) == pytest.approx(poisson_rate_test(0, 100, 10, 100))
+    assert poisson_rate_test(10, 100, 0, 100) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("x1", "n1", "x2", "n2", "defined"),
+    [
+        (0, 0, 1, 10, False),
+        (1, 10, 0, 0, False),
+        (0, -1, 1, 10, False),
+        (1, 1, 0, 10, True),  # one order on one side is a sample, however small
+        (0, 10, 1, 1, True),
+        (0, 10, 0, 10, False),  # no return on either side: zero variance, no test
+        (10, 10, 10, 10, False),  # every order returned on both sides
+    ],
+)
+def test_two_proportion_z_test_answers_exactly_where_it_can(x1, n1, x2, n2, defined):
+    p_value = two_proportion_z_test(x1, n1, x2, n2)
+    assert (p_value is not None) is defined
+    if defined:
+        assert 0.0 < p_value <= 1.0
