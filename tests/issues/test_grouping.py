@@ -177,3 +177,33 @@ def test_reconcile_and_recount_repair_drifted_counts(shampoo):
     IssueDaily.objects.all().delete()
     issue_recount(issue_id=issue.pk)
     assert sum(daily(issue).values()) == 2
+
+
+def test_reconcile_repairs_only_what_drifted_inside_its_window(shampoo, tshirt):
+    """The nightly safety net, case by case (mutation run of session 5: its branches were untested)."""
+    right = make_ticket(product=tshirt).issue  # counts already right: not "repaired"
+    recent = make_ticket(product=shampoo)
+    make_ticket(product=shampoo, days_ago=3)
+    old = make_ticket(product=shampoo, days_ago=50)
+    issue = recent.issue
+    emptied = make_ticket(product=shampoo, code="counterfeit").issue
+    make_ticket(code=None, attach=False)  # a ticket in no issue counts for none
+    today, three_days_ago, fifty_days_ago = (local_day(t.received_at) for t in (recent, Ticket.objects.order_by("received_at")[1], old))
+    # Drift, as a manual database edit would leave it:
+    Ticket.objects.filter(issue=emptied).delete()  # every ticket of an issue gone: its total and series must go to 0
+    IssueDaily.objects.filter(issue=issue, day=three_days_ago).delete()  # a day with tickets but no row
+    ghost_day = today - timedelta(days=5)
+    IssueDaily.objects.create(issue=issue, day=ghost_day, count=2)  # a row with no ticket behind it
+    IssueDaily.objects.filter(issue=issue, day=fifty_days_ago).update(count=9)  # outside the 35-day window
+    stale_zero = IssueDaily.objects.create(issue=issue, day=today - timedelta(days=60), count=0)
+
+    assert issues_reconcile() == 2  # the shampoo issue and the emptied one; the T-shirt issue was right
+
+    issue.refresh_from_db()
+    emptied.refresh_from_db()
+    right.refresh_from_db()
+    assert (issue.ticket_count, emptied.ticket_count, right.ticket_count) == (3, 0, 1)
+    assert daily(emptied) == {}
+    assert daily(issue) == {today: 1, three_days_ago: 1, fifty_days_ago: 9, stale_zero.day: 0}
+    assert not IssueDaily.objects.filter(issue__isnull=True).exists()
+    assert issues_reconcile() == 0  # nothing left to repair
