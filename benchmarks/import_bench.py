@@ -168,6 +168,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # With DEBUG Django keeps the SQL of up to 9,000 queries in memory: with 1,000-row batches that
+    # alone added ~100 MB to the peak RSS at 200,000 rows. Production runs without it; so does this.
+    settings.DEBUG = False
     import resource
 
     from django.core.management import call_command
