@@ -1,4 +1,5 @@
-"""Every page at 390 px, for each role, in Chinese and English: nothing scrolls sideways.
+"""Every page at 390 px, for each role, in Chinese and English: nothing scrolls sideways, and in
+English no Chinese is left on the rendered page outside user data (a browser English walk).
 
 The data is the English walk's demo-like world (tests/hardening/test_english_walk.py): a spike, a
 resolved issue with its impact card, a review ticket, notifications, a routing rule, an import job.
@@ -48,14 +49,55 @@ def phone_pages(world, user) -> list[str]:
     return urls
 
 
-def too_wide(page, urls: list[str]) -> list[str]:
+# The page's text after its scripts ran, with the attributes people read; an element marked
+# lang="zh…" (the language switch's 中文) is meant for Chinese readers and left out, as in the
+# English walk (tests/hardening/test_english_walk.py), which reads the server's HTML only.
+PAGE_TEXT = """() => {
+  const parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('[lang^="zh"], script, style, noscript, template')) continue;
+    parts.push(node.data);
+  }
+  for (const element of document.querySelectorAll('[title], [aria-label], [placeholder]')) {
+    if (element.closest('[lang^="zh"]')) continue;
+    for (const name of ['title', 'aria-label', 'placeholder']) {
+      const value = element.getAttribute(name);
+      if (value) parts.push(value);
+    }
+  }
+  return parts.join('\\n');
+}"""
+
+
+def too_wide(page, urls: list[str], known: list[str] | None = None) -> list[str]:
+    """Pages wider than the phone; with ``known`` (user data), also Chinese left on an English page."""
     found = []
     for url in urls:
         page.goto(url)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             found.append(f"{url} is {width} px wide")
+        if known is not None:
+            found += [f"{url} in English: …{snippet}…" for snippet in chinese_outside(page.evaluate(PAGE_TEXT), known)]
     return found
+
+
+def chinese_outside(text: str, known: list[str]) -> list[str]:
+    """Chinese runs of ``text`` that are not part of any user string (the English walk's rule,
+    loosened for pages that cut a ticket's text anywhere: a run inside a user string is user data)."""
+    from tests.hardening.test_english_walk import CJK
+
+    for string in known:  # whole user strings first, longest first (as the English walk does)
+        text = text.replace(string, " ")
+    found: dict[str, str] = {}
+    for match in CJK.finditer(text):
+        if any(match.group() in string for string in known):
+            continue
+        start = max(0, match.start() - 30)
+        found.setdefault(match.group(), " ".join(text[start:match.end() + 30].split()))
+    return list(found.values())
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
@@ -82,6 +124,10 @@ def test_no_page_scrolls_sideways_at_390_px_for_any_role(browser, live_server, w
         tickets_attach(ticket_ids=[pasted.pk])
     pasted.refresh_from_db()
     assert pasted.issue_id == oranges.pk
+    from tests.hardening.test_english_walk import user_strings
+
+    # In English, the rendered page (scripts included) must not show Chinese outside user data.
+    known = user_strings(world) if locale.startswith("en") else None
     problems = []
     for role in ROLES:
         urls = phone_pages(world, world["users"][role])
@@ -91,7 +137,7 @@ def test_no_page_scrolls_sideways_at_390_px_for_any_role(browser, live_server, w
             page = context.new_page()
             page.set_default_timeout(30_000)
             log_in(page, world["users"][role].username)
-            problems += [f"{role} ({locale}): {line}" for line in too_wide(page, urls)]
+            problems += [f"{role} ({locale}): {line}" for line in too_wide(page, urls, known)]
             if role == "lead":
                 SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
                 page.goto(reverse("issue-detail", args=[world["oranges"].pk]))
