@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.models import Role
 from issues.models import Issue, IssueStatus, RoutingRule
 from tests.browser.conftest import SCREENSHOT_DIR
+from tests.browser.helpers import log_in as log_in_any_language
 from tests.browser.test_lead_flow import PASSWORD, expect, file_tickets, log_in
 from tests.factories import ProductFactory, UserFactory, department
 
@@ -74,11 +75,7 @@ def test_the_spike_is_on_top_of_the_leads_queue_with_its_reason(browser, live_se
     english = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", base_url=live_server.url)
     try:
         en = english.new_page()
-        en.goto(reverse("login"))
-        en.fill("#id_username", "lead_logistics")
-        en.fill("#id_password", PASSWORD)
-        en.locator("form button[type=submit]").first.click()
-        en.wait_for_load_state()
+        log_in_any_language(en, "lead_logistics")
         en.goto(reverse("department-queue"))
         reason = en.locator("#queue-table tbody tr").first.locator("[data-priority-reason]")
         expect()(reason).to_contain_text("spike ×")
@@ -159,11 +156,7 @@ def test_the_model_page_rolls_back_a_version(browser, live_server, page, setting
     english = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", base_url=live_server.url)
     try:
         en = english.new_page()
-        en.goto(reverse("login"))
-        en.fill("#id_username", "boss")
-        en.fill("#id_password", PASSWORD)
-        en.locator("form button[type=submit]").first.click()
-        en.wait_for_load_state()
+        log_in_any_language(en, "boss")
         en.goto(reverse("model-page"))
         expect()(en.locator("h1")).to_have_text("Triage model")
         for width in (1440, 390):
@@ -277,11 +270,7 @@ def test_the_model_page_sets_a_threshold_and_shows_a_retrain_in_progress(browser
     english = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", base_url=live_server.url)
     try:
         en = english.new_page()
-        en.goto(reverse("login"))
-        en.fill("#id_username", "boss")
-        en.fill("#id_password", PASSWORD)
-        en.locator("form button[type=submit]").first.click()
-        en.wait_for_load_state()
+        log_in_any_language(en, "boss")
         en.goto(reverse("model-page"))
         expect()(en.locator("#thresholds h2")).to_have_text("Auto-apply thresholds")
         expect()(en.locator("#model-training")).to_contain_text("passed the evaluation gate")
