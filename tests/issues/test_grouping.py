@@ -207,3 +207,18 @@ def test_reconcile_repairs_only_what_drifted_inside_its_window(shampoo, tshirt):
     assert daily(issue) == {today: 1, three_days_ago: 1, fifty_days_ago: 9, stale_zero.day: 0}
     assert not IssueDaily.objects.filter(issue__isnull=True).exists()
     assert issues_reconcile() == 0  # nothing left to repair
+
+
+def test_an_issue_is_titled_by_its_scope_and_category(shampoo):
+    """Titles by scope (mutation run of session 5: untested branches of the title)."""
+    from tests.factories import ProductFactory
+
+    make_ticket(product=shampoo)
+    make_ticket(sku_raw="NOPE-1")
+    make_ticket()
+    make_ticket(product=ProductFactory(sku="FR-1001", name="赣南脐橙", product_category="水果"), code="logistics_delay")
+    make_ticket(sku_raw="X" * 64)
+    make_ticket(product=ProductFactory(sku="LONG-1", name="长" * 200, product_category="其他"))
+    titles = set(Issue.objects.values_list("title", flat=True))
+    assert titles == {"去屑洗发水（SH-3001） · 破损变质", "NOPE-1 · 破损变质", "全部商品 · 破损变质", "水果 · 物流时效",
+                      "X" * 64 + " · 破损变质", "长" * 200}  # a title is cut at the field's 200 characters
