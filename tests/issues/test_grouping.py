@@ -222,3 +222,38 @@ def test_an_issue_is_titled_by_its_scope_and_category(shampoo):
     titles = set(Issue.objects.values_list("title", flat=True))
     assert titles == {"去屑洗发水（SH-3001） · 破损变质", "NOPE-1 · 破损变质", "全部商品 · 破损变质", "水果 · 物流时效",
                       "X" * 64 + " · 破损变质", "长" * 200}  # a title is cut at the field's 200 characters
+
+
+@pytest.mark.parametrize("merged", [False, True])
+def test_an_issue_another_worker_created_a_moment_ago_is_joined_not_doubled(shampoo, tshirt, monkeypatch, merged):
+    """Between looking an issue up and inserting it, another worker may create it: the insert skips it
+    (ON CONFLICT DO NOTHING) and the ticket joins that issue, or the issue it was merged into."""
+    import copy
+
+    from issues.services import grouping
+
+    real_insert = grouping._insert_issues
+    raced = {}
+
+    def insert_after_another_worker(issues):
+        if not raced:
+            theirs = copy.copy(issues[0])
+            theirs.pk = None
+            theirs.title = "created by another worker"
+            theirs.save()
+            raced["issue"] = theirs
+            if merged:
+                target = make_ticket(product=tshirt, code="counterfeit").issue
+                Issue.objects.filter(pk=theirs.pk).update(status=IssueStatus.MERGED, merged_into=target)
+                raced["target"] = target
+        return real_insert(issues)
+
+    monkeypatch.setattr(grouping, "_insert_issues", insert_after_another_worker)
+    ticket = make_ticket(product=shampoo)
+    ticket.refresh_from_db()
+
+    expected = raced["target"] if merged else raced["issue"]
+    assert ticket.issue_id == expected.pk
+    assert Issue.objects.filter(scope_key="SH-3001").count() == 1  # no second issue for the key
+    expected.refresh_from_db()
+    assert expected.ticket_count == (2 if merged else 1)
