@@ -129,7 +129,7 @@ def tickets_attach(*, ticket_ids: list[int], now: datetime | None = None) -> Att
             .values(*TICKET_FIELDS)
         )
         keys = {row["id"]: issue_key_for(row, rules) for row in rows}
-        issue_ids = _issues_for_keys(rows, keys, now, result)
+        issue_ids = _issues_for_keys(rows, keys, result)
 
         moves: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
         deltas: dict[int, _Delta] = defaultdict(_Delta)
@@ -182,7 +182,7 @@ def tickets_attach(*, ticket_ids: list[int], now: datetime | None = None) -> Att
 
 
 def _issues_for_keys(
-    rows: list[dict[str, Any]], keys: dict[int, IssueKey | None], now: datetime, result: AttachResult
+    rows: list[dict[str, Any]], keys: dict[int, IssueKey | None], result: AttachResult
 ) -> dict[IssueKey, int]:
     """Map each issue key to the id of its live issue, creating missing issues and following merges."""
     wanted = {key for key in keys.values() if key}
@@ -209,7 +209,7 @@ def _issues_for_keys(
         # Sorted, so two batches creating the same new issues wait on each other instead of deadlocking.
         ordered = sorted(missing, key=lambda k: (k.category_id, k.scope_type, k.scope_key))
         created = _insert_issues(
-            [_new_issue(key, example[key], categories[key.category_id], now) for key in ordered]
+            [_new_issue(key, example[key], categories[key.category_id]) for key in ordered]
         )
         IssueActivity.objects.bulk_create(
             [IssueActivity(issue_id=issue_id, verb=ActivityVerb.CREATED, to_value=IssueStatus.NEW)
@@ -235,7 +235,7 @@ def _issues_for_keys(
     return ids
 
 
-def _new_issue(key: IssueKey, row: dict[str, Any], category: Category, now: datetime) -> Issue:
+def _new_issue(key: IssueKey, row: dict[str, Any], category: Category) -> Issue:
     # No SLA yet: it starts when the issue reaches ISSUE_HIGH_FREQUENCY_MIN_TICKETS (services.priority).
     priority = issue_setting("ISSUE_DEFAULT_PRIORITY")
     return Issue(

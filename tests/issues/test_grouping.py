@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from feedback.models import Ticket
-from issues.models import Issue, IssueDaily, IssueStatus, ScopeType
+from issues.models import ActivityVerb, Issue, IssueDaily, IssueStatus, ScopeType
 from issues.services import (
     issue_recount,
     issues_counts_refresh,
@@ -32,6 +32,8 @@ def test_first_ticket_creates_an_issue_scoped_by_sku(shampoo, sent_tasks, django
     assert issue.ticket_count == issue.count_24h == issue.count_7d == issue.count_30d == 1
     assert issue.first_seen_at == issue.last_seen_at == ticket.received_at
     assert daily(issue) == {local_day(ticket.received_at): 1}
+    # Its history starts with its creation, as a new issue.
+    assert list(issue.activities.values_list("verb", "to_value")) == [(ActivityVerb.CREATED, IssueStatus.NEW)]
     # Routing by the rules happens in a Celery task enqueued after commit.
     assert sent_tasks == [("route_issue", [issue.pk])]
 
