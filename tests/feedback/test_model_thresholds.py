@@ -139,7 +139,7 @@ def test_the_service_refuses_thresholds_outside_zero_and_one(bad):
     assert category("price").confidence_threshold is None
 
 
-# --- the page ---------------------------------------------------------------------------------
+# The page.
 
 
 def post_threshold(client, **data):

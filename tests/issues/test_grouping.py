@@ -1,6 +1,8 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from feedback.models import Ticket
@@ -181,8 +183,17 @@ def test_reconcile_and_recount_repair_drifted_counts(shampoo):
     assert sum(daily(issue).values()) == 2
 
 
-def test_reconcile_repairs_only_what_drifted_inside_its_window(shampoo, tshirt):
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 3, 1, 0, 10, tzinfo=ZoneInfo("Asia/Shanghai")),  # just after midnight: the window's edge day
+    datetime(2028, 2, 29, 23, 50, tzinfo=ZoneInfo("Asia/Shanghai")),  # a leap day, just before midnight
+])
+def test_reconcile_repairs_only_what_drifted_inside_its_window(shampoo, tshirt, moment):
     """The nightly safety net, case by case (mutation run of session 5: its branches were untested)."""
+    with time_machine.travel(moment, tick=False):
+        _reconcile_case_by_case(shampoo, tshirt)
+
+
+def _reconcile_case_by_case(shampoo, tshirt):
     right = make_ticket(product=tshirt).issue  # counts already right: not "repaired"
     recent = make_ticket(product=shampoo)
     make_ticket(product=shampoo, days_ago=3)
