@@ -44,7 +44,7 @@ class TicketAdmin(admin.ModelAdmin):
     readonly_fields = (
         "text_masked", "created_at", "triage_status", "predicted_category", "prediction_confidence",
         "prediction_top", "prediction_terms", "model_version", "classified_at", "confirmed_category",
-        "confirmed_by", "confirmed_at", "category", "issue",
+        "confirmed_by", "confirmed_at", "category", "issue", "also_category",
     )
     date_hierarchy = "received_at"
     # Counting millions of rows on every page is what makes an admin list slow.

@@ -198,7 +198,7 @@ def _product_category(ticket: Ticket) -> str | None:
 
 _PREDICTION_FIELDS = [
     "predicted_category", "prediction_confidence", "prediction_top", "prediction_terms",
-    "model_version", "classified_at", "triage_status", "category",
+    "model_version", "classified_at", "triage_status", "category", "also_category",
 ]
 
 
@@ -226,6 +226,8 @@ def _apply(ticket: Ticket, prediction: Prediction, version: str, categories: dic
     ticket.classified_at = timezone.now()
     ticket.triage_status = outcome
     ticket.category = predicted if outcome == TriageStatus.CLASSIFIED else None
+    if ticket.also_category_id is not None and ticket.also_category_id == ticket.category_id:
+        ticket.also_category = None  # the second category became the first: it is no longer a second one
     ticket.save(update_fields=_PREDICTION_FIELDS)
     return reason
 
@@ -311,7 +313,10 @@ def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
             cursor.execute(
                 f"UPDATE {table} SET predicted_category_id = v.predicted, prediction_confidence = v.confidence, "
                 f"prediction_top = v.top{json_cast}, prediction_terms = v.terms{json_cast}, model_version = %s, "
-                f"classified_at = %s, triage_status = v.status, category_id = v.category "
+                f"classified_at = %s, triage_status = v.status, category_id = v.category, "
+                # A second category the new category now equals is cleared (ticket_also_not_category).
+                f"also_category_id = CASE WHEN {table}.also_category_id = v.category THEN NULL "
+                f"ELSE {table}.also_category_id END "
                 f"FROM {source} WHERE {table}.id = v.id AND {table}.triage_status <> %s RETURNING {table}.id",
                 [version, now, *params, TriageStatus.CONFIRMED.value],
             )
@@ -323,7 +328,9 @@ def tickets_classify(*, ticket_ids: Sequence[int], attach: bool = True) -> int:
     return len(updated)
 
 
-_CONFIRM_FIELDS = ("confirmed_category", "confirmed_by", "confirmed_at", "category", "triage_status", "issue")
+_CONFIRM_FIELDS = (
+    "confirmed_category", "confirmed_by", "confirmed_at", "category", "triage_status", "issue", "also_category",
+)
 
 
 def ticket_confirm_category(*, ticket: Ticket, category: Category, user: Any = None) -> Ticket:
@@ -354,6 +361,10 @@ def tickets_confirm_categories(*, confirmations: Mapping[int, Category], user: A
         for ticket_id in previous:
             by_category[confirmations[ticket_id].pk].append(ticket_id)
         for category_id, ticket_ids in by_category.items():
+            # A second category that becomes the first is no longer a second one (ticket_also_not_category).
+            Ticket.objects.filter(in_values("pk", ticket_ids), also_category_id=category_id).update(
+                also_category=None, also_category_set_by=labelled_by, also_category_set_at=now,
+            )
             Ticket.objects.filter(in_values("pk", ticket_ids)).update(
                 confirmed_category_id=category_id, confirmed_by=labelled_by, confirmed_at=now,
                 category_id=category_id, triage_status=TriageStatus.CONFIRMED,

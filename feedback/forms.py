@@ -63,6 +63,8 @@ class TicketFilterForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, strip=True)
     channel = forms.ChoiceField(label=_("渠道"), required=False)
     category = forms.ChoiceField(label=_("类别"), required=False)
+    # Tickets an agent marked as also about a category (the issue library links here with it).
+    also_category = forms.ChoiceField(label=_("也涉及"), required=False)
     triage_status = forms.ChoiceField(label=_("分类状态"), required=False)
     received_from = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     received_to = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -86,6 +88,7 @@ class TicketFilterForm(forms.Form):
         self.fields["category"].choices = everything + [
             (category.code, category.display_name(language)) for category in Category.objects.all()
         ]
+        self.fields["also_category"].choices = self.fields["category"].choices
 
     def clean_received_from(self) -> date | None:
         return _supported_date(self.cleaned_data.get("received_from"))

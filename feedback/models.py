@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -120,6 +120,17 @@ class Ticket(models.Model):
     category = models.ForeignKey(
         Category, verbose_name=_("类别"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
+    # A second complaint in the same ticket (a fake that also arrived broken), set by an agent, often on the
+    # model's suggestion (feedback.selectors.ticket_also_suggestion). It never groups or counts the ticket:
+    # the issue library only filters by it. Never the ticket's own category (the constraint below; writers
+    # of ``category`` clear it when they would make the two equal).
+    also_category = models.ForeignKey(
+        Category, verbose_name=_("也涉及"), null=True, blank=True, on_delete=models.SET_NULL, related_name="also_tickets"
+    )
+    also_category_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    also_category_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The issue this ticket counts towards; moved (with both issues' counts) when the category changes.
     issue = models.ForeignKey(
         "issues.Issue", verbose_name=_("问题"), null=True, blank=True, on_delete=models.SET_NULL,
@@ -136,6 +147,8 @@ class Ticket(models.Model):
                 condition=Q(external_id__isnull=False),
                 name="ticket_unique_external_id",
             ),
+            # NULL on either side passes (SQL comparison with NULL is unknown, not false).
+            models.CheckConstraint(condition=~Q(also_category=F("category")), name="ticket_also_not_category"),
         ]
         indexes = [
             models.Index(fields=["category", "received_at"]),

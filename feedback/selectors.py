@@ -12,9 +12,11 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+import numpy as np
 
 from issues.models import Issue
 
+from .classifiers.model import also_labels
 from .masking import mask_phone_numbers
 from .models import Category, CategoryLabel, Channel, ImportJob, Product, SavedView, Ticket, TrainingRun, TriageStatus
 from .search import search_terms, ticket_number
@@ -51,6 +53,7 @@ class TicketFilters:
     q: str = ""
     channel: str = ""
     category: str = ""  # a Category code
+    also_category: str = ""  # a Category code: tickets that are also about it (Ticket.also_category)
     triage_status: str = ""
     received_from: date | None = None
     received_to: date | None = None  # inclusive
@@ -99,7 +102,7 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
     # page's query joins eight tables and PostgreSQL spent 80-110 ms planning it at 1,000,000
     # tickets, against 15 ms without (benchmarks/search_bench.py).
     tickets = Ticket.objects.select_related("product", "category", "predicted_category", "filed_by").prefetch_related(
-        Prefetch("issue", queryset=Issue.objects.select_related("department"))
+        Prefetch("issue", queryset=Issue.objects.select_related("department")), "also_category",
     )
     q = filters.q.strip()
     if q:
@@ -108,6 +111,8 @@ def ticket_list(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(channel=filters.channel)
     if filters.category:
         tickets = tickets.filter(category__code=filters.category)
+    if filters.also_category:
+        tickets = tickets.filter(also_category__code=filters.also_category)
     if filters.triage_status:
         tickets = tickets.filter(triage_status=filters.triage_status)
     if filters.filed_by is not None:
@@ -266,7 +271,7 @@ class SavedViewLink:
 
 
 # The ticket-list filters a saved view keeps; paging and import links are not views.
-SAVED_VIEW_FIELDS = ("q", "channel", "category", "triage_status", "issue", "sort")
+SAVED_VIEW_FIELDS = ("q", "channel", "category", "also_category", "triage_status", "issue", "sort")
 SAVED_VIEW_DATES = ("received_from", "received_to")
 
 
@@ -326,6 +331,10 @@ def saved_view_describe(*, filters: dict) -> str:
     if filters.get("category"):
         category = Category.objects.filter(code=filters["category"]).first()
         parts.append(category.display_name(get_language() or "zh-hans") if category else filters["category"])
+    if filters.get("also_category"):
+        category = Category.objects.filter(code=filters["also_category"]).first()
+        name = category.display_name(get_language() or "zh-hans") if category else filters["also_category"]
+        parts.append(str(_("也涉及%(category)s") % {"category": name}))
     if filters.get("triage_status") in TriageStatus.values:
         parts.append(str(TriageStatus(filters["triage_status"]).label))
     if filters.get("issue"):
@@ -339,7 +348,7 @@ def ticket_get(*, user, pk: int) -> Ticket:
     """Return one ticket with what its detail page shows; raise Ticket.DoesNotExist."""
     return Ticket.objects.select_related(
         "product", "category", "predicted_category", "confirmed_category", "confirmed_by", "filed_by",
-        "issue", "issue__department",
+        "issue", "issue__department", "also_category", "also_category_set_by",
     ).get(pk=pk)
 
 
@@ -374,6 +383,35 @@ def ticket_suggestions(*, ticket: Ticket) -> list[Suggestion]:
         return [Suggestion(ticket.predicted_category, ticket.prediction_confidence)]
     by_code = Category.objects.in_bulk([code for code, _ in pairs], field_name="code")
     return [Suggestion(by_code[code], confidence) for code, confidence in pairs if code in by_code]
+
+
+def ticket_also_suggestion(*, ticket: Ticket, suggestions: list[Suggestion] | None = None) -> Suggestion | None:
+    """Return the second complaint the model proposes for ``ticket`` for an agent to confirm, or None.
+
+    Close is the model's own rule (``feedback.classifiers.model.also_labels``: the runner-up at least
+    ALSO_RATIO x the first), applied to the stored top three. Of those two categories the one that is
+    not the ticket's category is proposed: the runner-up, or the first when an agent made the runner-up
+    the category. Nothing when the ticket's category is neither (the model was wrong about both), when
+    the proposal is already the second category, or when it is no longer an active category.
+    ``suggestions`` (ticket_suggestions of the same ticket) saves a query.
+    """
+    pairs = [(code, confidence) for code, confidence in map(_as_pair, ticket.prediction_top or [])
+             if code and confidence is not None]
+    if len(pairs) < 2:
+        return None
+    runner_up = also_labels(np.array([[confidence for _, confidence in pairs]]), [code for code, _ in pairs])[0]
+    if runner_up is None:
+        return None
+    first = next(code for code, _ in sorted(pairs, key=lambda pair: -pair[1]) if code != runner_up)
+    main = ticket.category.code if ticket.category_id and ticket.category else first
+    proposed = {first: runner_up, runner_up: first}.get(main)
+    if proposed is None:
+        return None
+    known = {suggestion.category.code: suggestion.category for suggestion in suggestions or []}
+    category = known[proposed] if proposed in known else Category.objects.filter(code=proposed).first()
+    if category is None or not category.is_active or category.pk == ticket.also_category_id:
+        return None
+    return Suggestion(category, dict(pairs)[proposed])
 
 
 def ticket_terms(*, ticket: Ticket) -> list[tuple[str, float]]:

@@ -440,6 +440,48 @@ def category_threshold_set(*, category: Category, threshold: float | None, user)
     return category
 
 
+class AlsoCategoryError(ValueError):
+    """The second category cannot be set; ``field`` names the input, ``message`` says why."""
+
+    def __init__(self, message: str, field: str = "also_category"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def ticket_also_category_set(*, ticket_id: int, code: str | None, user) -> Ticket:
+    """Set (or, with an empty ``code``, clear) the second category of a ticket, recording who and when.
+
+    The agent confirms what the model proposes: only those who may confirm categories may do it
+    (PermissionDenied otherwise). Raises Ticket.DoesNotExist, and AlsoCategoryError for a code that
+    names no active category or names the ticket's own category. The ticket is neither regrouped
+    nor recounted: the issue library only filters by the second category.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.permissions import Action, user_can
+
+    if not user_can(user, Action.CORRECT_TICKETS):
+        raise PermissionDenied(_("只有可以确认类别的人才能设置“也涉及”。"))
+    category = None
+    if code:
+        category = Category.objects.filter(code=code, is_active=True).first() if isinstance(code, str) else None
+        if category is None:
+            raise AlsoCategoryError(_("没有这个类别：%(code)s") % {"code": code})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
+        if category is not None and category.pk == ticket.category_id:
+            raise AlsoCategoryError(_("“也涉及”不能与工单本身的类别相同。"))
+        if ticket.also_category_id == (category.pk if category else None):
+            return ticket
+        ticket.also_category = category
+        ticket.also_category_set_by = user
+        ticket.also_category_set_at = timezone.now()
+        ticket.save(update_fields=["also_category", "also_category_set_by", "also_category_set_at"])
+    logger.info("ticket %s also concerns %s (set by %s)", ticket.pk, category.code if category else None, user)
+    return ticket
+
+
 # A run not updated for longer than the training task's hard time limit has lost its worker.
 TRAINING_STALE_SECONDS = 1900 + 60
 

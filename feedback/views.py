@@ -29,10 +29,12 @@ from .pagination import CappedCountPaginator
 from .presence import PRESENCE_POLL_SECONDS, ticket_presence_forget, ticket_presence_mark, ticket_presence_others
 from .search import search_terms
 from .services import (
+    AlsoCategoryError,
     SavedViewError,
     TicketValidationError,
     saved_view_delete,
     saved_view_save,
+    ticket_also_category_set,
     ticket_create,
 )
 
@@ -177,11 +179,15 @@ class TicketDetailView(LoginRequiredMixin, TemplateView):
             raise Http404 from None
         user = self.request.user
         initial_category = ticket.category or ticket.predicted_category
+        suggestions = selectors.ticket_suggestions(ticket=ticket)
         context.update(
             ticket=ticket,
             ticket_text=selectors.ticket_text_for(ticket=ticket, user=user),
             text_is_masked=not (user.can_see_unmasked or ticket.filed_by_id == user.pk),
-            suggestions=selectors.ticket_suggestions(ticket=ticket),
+            suggestions=suggestions,
+            also_suggestion=selectors.ticket_also_suggestion(ticket=ticket, suggestions=suggestions),
+            # Any active category but the ticket's own can be its second one.
+            also_choices=Category.objects.filter(is_active=True).exclude(pk=ticket.category_id),
             terms=selectors.ticket_terms(ticket=ticket),
             labels=selectors.ticket_labels(ticket=ticket),
             can_correct=user.can_correct_tickets,
@@ -209,6 +215,31 @@ class TicketConfirmView(ActionRequiredMixin, View):
         return HttpResponseRedirect(detail_url)
 
 
+class TicketAlsoView(ActionRequiredMixin, View):
+    """Set or clear the ticket's second category (也涉及) from its page; the service checks the code."""
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request, pk: int):
+        detail_url = reverse("ticket-detail", args=[pk]) + "#confirm"
+        try:
+            ticket = ticket_also_category_set(
+                ticket_id=pk, code=request.POST.get("also_category", "").strip(), user=request.user
+            )
+        except Ticket.DoesNotExist:
+            raise Http404 from None
+        except AlsoCategoryError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(detail_url)
+        if ticket.also_category is None:
+            messages.success(request, _("已清除“也涉及”。"))
+        else:
+            messages.success(request, _("已记录：也涉及“%(category)s”。") % {
+                "category": ticket.also_category.display_name(request.LANGUAGE_CODE)})
+        return HttpResponseRedirect(detail_url)
+
+
 class ProductSearchView(LoginRequiredMixin, View):
     """JSON for the product autocomplete: up to 10 products whose SKU or name contains ``q``."""
 
@@ -233,6 +264,8 @@ def _review_ticket_json(ticket: Ticket, *, user, language: str) -> dict:
     """What the review stream shows of one ticket; text comes as plain pieces the script escapes."""
     text = selectors.ticket_text_for(ticket=ticket, user=user)
     terms = [term for term, weight in selectors.ticket_terms(ticket=ticket) if weight > 0]
+    suggestions = selectors.ticket_suggestions(ticket=ticket)
+    also = selectors.ticket_also_suggestion(ticket=ticket, suggestions=suggestions)
     return {
         "id": ticket.pk,
         "url": reverse("ticket-detail", args=[ticket.pk]),
@@ -242,9 +275,12 @@ def _review_ticket_json(ticket: Ticket, *, user, language: str) -> dict:
         "product": ticket.product.name if ticket.product else ticket.sku_raw,
         "received_at": timezone.localtime(ticket.received_at).strftime("%Y-%m-%d %H:%M"),
         "suggestions": [
-            {**_category_json(s.category, language), "confidence": s.confidence}
-            for s in selectors.ticket_suggestions(ticket=ticket)
+            {**_category_json(s.category, language), "confidence": s.confidence} for s in suggestions
         ],
+        # The model's close second complaint, one click to record (ReviewAlsoView); null when not close
+        # or already recorded (then in also_category).
+        "also": _category_json(also.category, language) if also else None,
+        "also_category": _category_json(ticket.also_category, language),
     }
 
 
@@ -329,6 +365,25 @@ class ReviewConfirmView(ActionRequiredMixin, View):
             "id": ticket.pk, "category": _category_json(category, request.LANGUAGE_CODE),
             "remaining": selectors.needs_review_count(),
         })
+
+
+class ReviewAlsoView(ActionRequiredMixin, View):
+    """JSON: record (or, with null, clear) a waiting ticket's second category: the chip in the stream."""
+
+    required_action = Action.CORRECT_TICKETS
+    http_method_names = ("post",)
+
+    def post(self, request, pk: int):
+        code = _json_body(request).get("also_category")
+        if code is not None and not isinstance(code, str):
+            return JsonResponse({"error": _("请选择一个有效的类别。"), "field": "also_category"}, status=400)
+        try:
+            ticket = ticket_also_category_set(ticket_id=pk, code=code, user=request.user)
+        except Ticket.DoesNotExist:
+            return JsonResponse({"error": _("工单不存在。")}, status=404)
+        except AlsoCategoryError as error:
+            return JsonResponse({"error": error.message, "field": error.field}, status=400)
+        return JsonResponse({"id": ticket.pk, "also_category": _category_json(ticket.also_category, request.LANGUAGE_CODE)})
 
 
 class ReviewUndoView(ActionRequiredMixin, View):

@@ -71,6 +71,8 @@ PAGE_SIZES = (10, 25, 50, 100)
 class IssueFilterForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, strip=True, max_length=100)
     category = forms.ChoiceField(label=_("类别"), required=False)
+    # Issues holding tickets also about a category (Ticket.also_category): a filter, never a count.
+    also = forms.ChoiceField(label=_("也涉及"), required=False)
     department = forms.ChoiceField(label=_("部门"), required=False)
     status = forms.ChoiceField(label=_("状态"), required=False, choices=STATUS_FILTER_CHOICES)
     spiking = forms.BooleanField(label=_("只看激增"), required=False)
@@ -85,6 +87,7 @@ class IssueFilterForm(forms.Form):
         self.fields["category"].choices = [("", _("全部类别"))] + [
             (c.code, c.display_name(language)) for c in Category.objects.order_by("sort_order", "id")
         ]
+        self.fields["also"].choices = [("", _("不限"))] + self.fields["category"].choices[1:]
         self.fields["department"].choices = [("", _("全部部门"))] + [
             (d.code, d.display_name(language)) for d in Department.objects.order_by("id")
         ]
@@ -95,6 +98,7 @@ class IssueFilterForm(forms.Form):
         return {
             "q": data.get("q") or "",
             "category": data.get("category") or "",
+            "also": data.get("also") or "",
             "department": data.get("department") or "",
             "status": data.get("status") or "",
             "spiking": True if data.get("spiking") else None,

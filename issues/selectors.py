@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from feedback.models import Ticket
@@ -65,7 +65,9 @@ def issue_list(*, filters: dict[str, Any] | None = None, user=None) -> QuerySet[
     Filters (all optional): category (code or id), department (code or id, or "mine"
     for the user's department), status (a status, a comma list, or "open"), spiking,
     overdue, product (SKU), product_category, assignee ("me" or a user id), q (text in
-    title, scope or keywords), ordering (one of ORDERINGS; default volume).
+    title, scope or keywords), also (category code or id: issues holding tickets an agent marked
+    as also about it, each annotated with ``also_count``; counts unchanged), ordering (one of
+    ORDERINGS; default volume).
     """
     filters = filters or {}
     issues = _base()
@@ -109,7 +111,33 @@ def issue_list(*, filters: dict[str, Any] | None = None, user=None) -> QuerySet[
     text = (filters.get("q") or "").strip()
     if text:
         issues = issues.filter(Q(title__icontains=text) | Q(scope_key__icontains=text) | Q(keywords__icontains=text))
+    also = filters.get("also")
+    if also:
+        issues = _also_about(issues, also)
     return issues.order_by(*ORDERINGS.get(filters.get("ordering") or "volume", ORDERINGS["volume"]))
+
+
+def _also_tickets(category: str) -> QuerySet[Ticket]:
+    """Tickets an agent marked as also about ``category`` (a code or an id)."""
+    if _is_id(category):
+        return Ticket.objects.filter(also_category_id=int(category))
+    return Ticket.objects.filter(also_category__code=category)
+
+
+def _also_about(issues: QuerySet[Issue], category: str) -> QuerySet[Issue]:
+    """Keep the issues holding tickets also about ``category``, each with ``also_count``: how many.
+
+    A filter, not a second count: the issues' own counts (ticket_count, count_7d ...) stay what
+    they are, and the tickets stay counted under their first category only.
+    """
+    tickets = _also_tickets(category).filter(issue=OuterRef("pk"))
+    count = tickets.order_by().values("issue").annotate(n=Count("pk")).values("n")
+    return issues.filter(Exists(tickets)).annotate(also_count=Subquery(count))
+
+
+def issue_also_ticket_count(*, issues: QuerySet[Issue], category: str) -> int:
+    """Return how many tickets of ``issues`` are also about ``category`` (each ticket once)."""
+    return _also_tickets(category).filter(issue__in=issues.order_by().values("pk")).count()
 
 
 def issue_assignee_candidates(*, issue: Issue, actor) -> QuerySet:

@@ -99,6 +99,10 @@ class TicketFilter(django_filters.FilterSet):
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(), to_field_name="code", help_text="Category code, e.g. damaged."
     )
+    also_category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), to_field_name="code",
+        help_text="Category code: only the tickets an agent marked as also about it (they count under `category`).",
+    )
     triage_status = django_filters.ChoiceFilter(choices=TriageStatus.choices)
     issue = IdFilter(field_name="issue_id", help_text="Issue id: only the tickets grouped under this issue.")
     q = django_filters.CharFilter(

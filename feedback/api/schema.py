@@ -40,6 +40,8 @@ def _codes(values) -> list[str]:
 # Query parameters that name a row by its code, whichever list endpoint they filter.
 CODE_PARAMETERS = {
     "category": ("feedback", "Category"),
+    "also_category": ("feedback", "Category"),
+    "also": ("feedback", "Category"),
     "department": ("issues", "Department"),
     "issue__department__code": ("issues", "Department"),
 }

@@ -51,6 +51,11 @@ class TicketSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     predicted_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     confirmed_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    also_category = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True,
+        help_text="A second complaint in the ticket, confirmed by an agent (POST .../also/ sets it). The ticket "
+                  "still counts only under `category`; the issue library filters by this, never counts it.",
+    )
     filed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -74,6 +79,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "prediction_terms",
             "model_version",
             "confirmed_category",
+            "also_category",
             "issue",
             "filed_by",
         ]
@@ -208,4 +214,11 @@ class DuplicateTicketSerializer(serializers.Serializer):
 class ConfirmCategorySerializer(serializers.Serializer):
     category = CodeRelatedField(
         slug_field="code", queryset=Category.objects.filter(is_active=True), help_text="Category code, e.g. damaged."
+    )
+
+
+class AlsoCategorySerializer(serializers.Serializer):
+    also_category = CodeRelatedField(
+        slug_field="code", queryset=Category.objects.filter(is_active=True), allow_null=True,
+        help_text="Category code of the second complaint, e.g. damaged; null clears it. Not the ticket's own category.",
     )

@@ -33,9 +33,11 @@ from feedback.models import Category, Product, Ticket
 from feedback.pagination import CappedCountPaginator
 from feedback.selectors import TicketFilters, ticket_list
 from feedback.services import (
+    AlsoCategoryError,
     DuplicateTicket,
     TicketInput,
     TicketValidationError,
+    ticket_also_category_set,
     ticket_create,
     ticket_validate,
     tickets_bulk_create,
@@ -43,6 +45,7 @@ from feedback.services import (
 
 from .filters import TicketFilter
 from .serializers import (
+    AlsoCategorySerializer,
     BatchErrorSerializer,
     CategorySerializer,
     ConfirmCategorySerializer,
@@ -139,7 +142,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_permissions(self):
         if self.action in ("create", "batch"):
             return [IsAuthenticated(), CanFileTickets()]
-        if self.action == "confirm":
+        if self.action in ("confirm", "also"):
             return [IsAuthenticated(), CanCorrectTickets()]
         return [IsAuthenticated()]
 
@@ -250,6 +253,29 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = ConfirmCategorySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ticket_confirm_category(ticket=ticket, category=serializer.validated_data["category"], user=request.user)
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(self.get_serializer(ticket).data)
+
+    @extend_schema(
+        summary="Set or clear a ticket's second category (also_category)",
+        description=(
+            "Records that the ticket is also about another category (a fake that also arrived broken). "
+            "The ticket is not regrouped or counted twice: issues count it under `category` only. "
+            "A category equal to the ticket's own is refused (400 naming `also_category`)."
+        ),
+        request=AlsoCategorySerializer,
+        responses={200: TicketSerializer, 400: OpenApiResponse(description="{\"also_category\": [\"...\"]}")},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def also(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        serializer = AlsoCategorySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = serializer.validated_data["also_category"]
+        try:
+            ticket_also_category_set(ticket_id=ticket.pk, code=category.code if category else None, user=request.user)
+        except AlsoCategoryError as error:
+            raise ValidationError({error.field: [error.message]}) from error
         ticket = self.get_queryset().get(pk=ticket.pk)
         return Response(self.get_serializer(ticket).data)
 

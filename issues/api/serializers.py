@@ -209,6 +209,11 @@ def _status_list(value: str) -> str:
 
 class IssueListQuerySerializer(serializers.Serializer):
     category = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="Category code or id.")
+    also = serializers.CharField(
+        required=False, allow_blank=True, max_length=40,
+        help_text="Category code or id: only issues holding tickets an agent marked as also about it "
+                  "(their counts are unchanged: a ticket counts under its first category only).",
+    )
     department = serializers.CharField(required=False, allow_blank=True, max_length=40,
                                        help_text="Department code or id, or `mine`.")
     status = serializers.CharField(required=False, allow_blank=True, max_length=200, validators=[_status_list],

@@ -110,6 +110,40 @@
       item.appendChild(button);
       list.appendChild(item);
     });
+    renderAlso(ticket);
+  }
+
+  // The model's close second complaint: one click records it (it never changes the category).
+  function renderAlso(ticket) {
+    var box = el("also");
+    box.replaceChildren();
+    box.hidden = !(ticket.also || ticket.also_category);
+    if (ticket.also_category) {
+      var done = document.createElement("span");
+      done.className = "tag tag--ok";
+      done.textContent = message("AlsoSet", { category: ticket.also_category.name });
+      box.appendChild(done);
+    } else if (ticket.also) {
+      var chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "button button--small review__also-chip";
+      chip.dataset.alsoCode = ticket.also.code;
+      chip.textContent = message("AlsoQuestion", { category: ticket.also.name });
+      box.appendChild(chip);
+    }
+  }
+
+  function setAlso(code) {
+    var ticket = tickets[index];
+    if (!ticket || !code) return;
+    request("POST", urlFor(root.dataset.alsoUrl, ticket.id), { also_category: code })
+      .then(function (data) {
+        ticket.also_category = data.also_category;
+        ticket.also = null;
+        if (tickets[index] === ticket) renderAlso(ticket);
+        status(message("AlsoDone", { id: ticket.id, category: data.also_category ? data.also_category.name : "" }));
+      })
+      .catch(function (error) { status(message("Error", { error: error.message })); });
   }
 
   function show(position) {
@@ -240,6 +274,8 @@
   });
 
   root.addEventListener("click", function (event) {
+    var chip = event.target.closest("[data-also-code]");
+    if (chip) { setAlso(chip.dataset.alsoCode); return; }
     var button = event.target.closest("[data-category]");
     if (button && (allBox.contains(button) || el("suggestions").contains(button))) {
       confirm(button.dataset.category);

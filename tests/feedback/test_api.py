@@ -80,6 +80,7 @@ def test_session_login_works_for_the_api(client, agent):
         ("post", TICKETS),
         ("get", "/api/tickets/{id}/"),
         ("post", "/api/tickets/{id}/confirm/"),
+        ("post", "/api/tickets/{id}/also/"),
         ("post", BATCH),
         ("get", "/api/categories/"),
         ("get", "/api/categories/damaged/"),
@@ -231,7 +232,7 @@ def test_retrieve_returns_the_documented_fields(agent_api, agent):
         "id", "text", "channel", "sku", "product", "order_number", "external_source", "external_id",
         "received_at", "created_at", "triage_status", "category", "predicted_category",
         "prediction_confidence", "prediction_top", "prediction_terms", "model_version",
-        "confirmed_category", "issue", "filed_by",
+        "confirmed_category", "also_category", "issue", "filed_by",
     }  # fmt: skip
     assert response.data["category"] == "damaged"
     # The issue the ticket counts towards, so an API client can follow it to /api/issues/.

@@ -126,7 +126,15 @@ def world(db, settings):
     review = TicketFactory(text="收到的东西不对，要求退款", product=products["SH-3001"], sku_raw="SH-3001",
                            triage_status=TriageStatus.NEEDS_REVIEW, predicted_category=category("damaged"),
                            prediction_confidence=0.42, filed_by=users["agent"],
-                           prediction_top=[{"code": "damaged", "confidence": 0.42}])
+                           # A close runner-up: the page proposes it as a second category (也涉及).
+                           prediction_top=[{"code": "damaged", "confidence": 0.42},
+                                           {"code": "counterfeit", "confidence": 0.30}],
+                           also_category=category("price"), also_category_set_by=users["agent"],
+                           also_category_set_at=now)
+    # A grouped ticket also about damage, for the library's 也涉及 filter.
+    from feedback.models import Ticket
+
+    Ticket.objects.filter(pk=ids[0]).update(also_category=category("damaged"))
     TicketFactory(text="还没分类的工单", sku_raw="NO-SUCH-SKU", filed_by=users["agent"])
     issues_spikes_detect()
     issues_prioritize()
@@ -230,6 +238,7 @@ def urls_for(world) -> list[str]:
         reverse("ticket-list") + "?received_from=not-a-date", reverse("issue-library") + "?status=nonsense",
         reverse("daily-report") + "?day=2001-01-01", "/api/tickets/?received_after=yesterday",
         reverse("impact-trend-csv"), reverse("daily-report-download", kwargs={"export": "csv"}),
+        reverse("issue-library") + "?also=damaged", reverse("ticket-list") + "?also_category=damaged",
     ]
     return urls
 
@@ -370,6 +379,20 @@ def test_refusals_form_errors_and_import_errors_are_english(client, world):
                       content_type="application/json")
     problems += check(agent, "/api/tickets/batch/", known, method="post", data={"tickets": []},
                       content_type="application/json")
+    # The second category (也涉及): recorded, cleared, refused as the ticket's own or unknown.
+    from feedback.models import Ticket
+
+    damaged = Ticket.objects.filter(category__code="damaged").first()
+    for code in ("quality_defect", "", "damaged", "nope"):
+        problems += check(agent, reverse("ticket-also", args=[damaged.pk]), known, method="post",
+                          data={"also_category": code}, follow=True)
+        problems += check(agent, f"/api/tickets/{damaged.pk}/also/", known, method="post",
+                          data={"also_category": code or None}, content_type="application/json")
+        problems += check(agent, reverse("review-also", args=[damaged.pk]), known, method="post",
+                          data={"also_category": code or None}, content_type="application/json")
+    problems += check(english_client(client, world["users"]["manager"]), reverse("ticket-also", args=[damaged.pk]),
+                      known, method="post", data={"also_category": "price"})
+    agent = english_client(client, world["users"]["agent"])
 
     lead = english_client(client, world["users"]["lead"])
     oranges = world["oranges"]
