@@ -344,6 +344,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DeliveryStatusEnum": "issues.models.notification.DeliveryStatus",
     "ImportJobStatusEnum": "feedback.models.ImportJob.Status",
     "ImpactStatusEnum": "issues.impact.models.ImpactStatus",
+    "CategoryCodeEnum": "feedback.api.schema.category_codes",
 }
 
 # Brute force (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username (from

@@ -75,3 +75,11 @@ def codes_and_limits_hook(result, generator, request, public):
         if media.get("schema", {}).get("type") == "array":
             media["schema"].update(minItems=1, maxItems=getattr(settings, "API_BATCH_MAX", 1000))
     return result
+
+
+def category_codes() -> list[str]:
+    """The category codes (ENUM_NAME_OVERRIDES): `category` and `also_category` accept the same codes,
+    and naming that set once keeps the schema from holding two enums for it (drf-spectacular warns)."""
+    from django.apps import apps
+
+    return _codes(apps.get_model("feedback", "Category").objects.order_by("code").values_list("code", flat=True))
