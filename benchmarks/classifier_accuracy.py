@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/classifier_accuracy.py [--no-pool] [--no-simulation] [--repeats 4]
         [--folds 5] [--grid defaults|wide] [--only-simulation] [--strategies "margin + clusters,random"]
+        [--learning-curve]
 
 Every choice is made without the examples it is scored on (nested evaluation):
 
@@ -235,9 +236,57 @@ def cross_validation(data: Data, folds: int) -> dict:
     return figures
 
 
-STRATEGIES = ("margin + clusters", "review_order", "margin only", "random")
+STRATEGIES = ("margin + clusters", "badge", "review_order", "margin only", "random")
 # The app's choice against random; the other two are the previous session's (see the README).
 DEFAULT_STRATEGIES = ("margin + clusters", "random")
+
+
+def gradient_embedding_batch(probabilities: np.ndarray, vectors: np.ndarray, count: int, seed: int) -> list[int]:
+    """BADGE (Ash et al. 2020) for a linear model: k-means++ seeding over gradient embeddings.
+
+    A ticket's embedding is (p - onehot(predicted)) x its document vector: its length grows with
+    the model's doubt, its direction says what the label would change; D^2 seeding picks tickets
+    that are both uncertain and unlike one another. Measured here only (not used by the app).
+    """
+    errors = probabilities.copy()
+    errors[np.arange(len(errors)), errors.argmax(axis=1)] -= 1.0
+    points = (errors[:, :, None] * np.asarray(vectors)[:, None, :]).reshape(len(errors), -1)
+    rng = np.random.default_rng(seed + 1000)
+    chosen = [int(np.argmax((points**2).sum(axis=1)))]
+    distance = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(1, min(count, len(points))):
+        total = distance.sum()
+        pick = int(rng.choice(len(points), p=distance / total)) if total > 0 else int(rng.integers(len(points)))
+        chosen.append(pick)
+        distance = np.minimum(distance, ((points - points[pick]) ** 2).sum(axis=1))
+    return chosen
+
+
+def learning_curve(data: Data, folds: int, fractions=(0.25, 0.5, 1.0), splits=(100, 200)) -> None:
+    """Macro-F1 and accuracy in 5-fold CV with a share of each training fold's dev labels (defaults, argmax)."""
+    print("\n== Learning curve: 5-fold CV on the default settings with a share of the training folds' labels ==")
+    for fraction in fractions:
+        scores = []
+        for split in splits:
+            rng = np.random.default_rng(split)
+            predicted = np.zeros(len(data.y), dtype=int)
+            for train, test in StratifiedKFold(folds, shuffle=True, random_state=split).split(data.y, data.y):
+                train = rng.permutation(train)[: int(len(train) * fraction)]
+                model = TriageModel(TrainingConfig(), data.labels).fit(
+                    data.seed + [data.dev[i] for i in train],
+                    documents=data.seed_docs + [data.dev_docs[i] for i in train],
+                    pool_documents=data.pool_docs,
+                    temperature=1.0,  # only the argmax is scored
+                )
+                predicted[test] = model.predict_proba_documents([data.dev_docs[i] for i in test]).argmax(axis=1)
+            scores.append((macro_f1(data.y, predicted), float((predicted == data.y).mean())))
+        labels = int(len(data.y) * (folds - 1) / folds * fraction)
+        print(
+            f"~{labels:>5} dev labels per fold: macro-F1 "
+            + ", ".join(f"{f1:.4f}" for f1, _ in scores)
+            + " (accuracy " + ", ".join(f"{accuracy:.4f}" for _, accuracy in scores) + f"; splits {list(splits)})",
+            flush=True,
+        )
 
 
 def choose_for_labelling(
@@ -250,6 +299,8 @@ def choose_for_labelling(
     probabilities = model.predict_proba_documents(documents)
     order = np.argsort(-probabilities, axis=1)[:, :3]
     tops = [[(data.labels[j], probabilities[r, j]) for j in row] for r, row in enumerate(order)]
+    if name == "badge":
+        return [remaining[i] for i in gradient_embedding_batch(probabilities, model.featurizer.vectors.documents(documents), count, seed)]
     if name == "margin + clusters":
         word_vectors = model.featurizer.vectors
         vectors = word_vectors.documents(documents) if word_vectors is not None else probabilities
@@ -315,6 +366,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=4, help="repetitions of the active-learning simulation")
     parser.add_argument("--only-simulation", action="store_true", help="run only the active-learning simulation")
     parser.add_argument(
+        "--learning-curve", action="store_true", help="run only the learning curve (share of the dev labels)"
+    )
+    parser.add_argument(
         "--strategies",
         default=",".join(DEFAULT_STRATEGIES),
         help=f"comma-separated strategies for the simulation, from: {', '.join(STRATEGIES)} (default: %(default)s)",
@@ -335,6 +389,9 @@ def main() -> None:
         f"seed {len(data.seed)} examples ({len(data.seed) - len(honest)} written after error analysis of the dev file), "
         f"dev {len(data.dev)}, unlabelled pool {len(data.pool_docs)} ({'used' if data.pool_docs else 'not used'})"
     )
+    if args.learning_curve:
+        learning_curve(data, args.folds)
+        return
     if args.only_simulation:
         simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats, strategies)
         return
