@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/classifier_accuracy.py [--no-pool] [--no-simulation] [--repeats 4]
         [--folds 5] [--grid defaults|wide] [--only-simulation] [--strategies "margin + clusters,random"]
-        [--learning-curve]
+        [--learning-curve] [--screen '{"seed_weight": 0.25}']
 
 Every choice is made without the examples it is scored on (nested evaluation):
 
@@ -262,9 +262,19 @@ def gradient_embedding_batch(probabilities: np.ndarray, vectors: np.ndarray, cou
     return chosen
 
 
-def learning_curve(data: Data, folds: int, fractions=(0.25, 0.5, 1.0), splits=(100, 200)) -> None:
-    """Macro-F1 and accuracy in 5-fold CV with a share of each training fold's dev labels (defaults, argmax)."""
-    print("\n== Learning curve: 5-fold CV on the default settings with a share of the training folds' labels ==")
+def learning_curve(
+    data: Data, folds: int, fractions=(0.25, 0.5, 1.0), splits=(100, 200), overrides: dict | None = None
+) -> None:
+    """Macro-F1 and accuracy in 5-fold CV with a share of each training fold's dev labels (argmax only).
+
+    With `overrides` (--screen) it is a screen of one setting on all the labels: not nested, so a
+    setting that looks better here still has to win in the nested run.
+    """
+    config = replace(TrainingConfig(), **(overrides or {}))
+    if overrides is None:
+        print("\n== Learning curve: 5-fold CV on the default settings with a share of the training folds' labels ==")
+    else:
+        print(f"\n== Screen (not nested): 5-fold CV with {overrides} ==")
     for fraction in fractions:
         scores = []
         for split in splits:
@@ -272,7 +282,7 @@ def learning_curve(data: Data, folds: int, fractions=(0.25, 0.5, 1.0), splits=(1
             predicted = np.zeros(len(data.y), dtype=int)
             for train, test in StratifiedKFold(folds, shuffle=True, random_state=split).split(data.y, data.y):
                 train = rng.permutation(train)[: int(len(train) * fraction)]
-                model = TriageModel(TrainingConfig(), data.labels).fit(
+                model = TriageModel(config, data.labels).fit(
                     data.seed + [data.dev[i] for i in train],
                     documents=data.seed_docs + [data.dev_docs[i] for i in train],
                     pool_documents=data.pool_docs,
@@ -369,6 +379,13 @@ def main() -> None:
         "--learning-curve", action="store_true", help="run only the learning curve (share of the dev labels)"
     )
     parser.add_argument(
+        "--screen",
+        action="append",
+        type=json.loads,
+        metavar="JSON",
+        help='screen TrainingConfig overrides (not nested), e.g. --screen \'{"seed_weight": 0.25}\'; repeatable',
+    )
+    parser.add_argument(
         "--strategies",
         default=",".join(DEFAULT_STRATEGIES),
         help=f"comma-separated strategies for the simulation, from: {', '.join(STRATEGIES)} (default: %(default)s)",
@@ -391,6 +408,10 @@ def main() -> None:
     )
     if args.learning_curve:
         learning_curve(data, args.folds)
+        return
+    if args.screen:
+        for overrides in args.screen:
+            learning_curve(data, args.folds, fractions=(1.0,), overrides=overrides)
         return
     if args.only_simulation:
         simulate_labelling(data, fit(data, TrainingConfig(), data.seed, data.seed_docs), args.repeats, strategies)
