@@ -5,9 +5,12 @@ Screenshots (1440 and 390 px, Chinese and English) go to var/screenshots/ (SCREE
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from accounts.models import Role
@@ -20,6 +23,13 @@ from tests.factories import ProductFactory, UserFactory, department
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_issue_tasks")]
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    """Spikes, SLAs and 24-hour counts depend on the hour: run the lead's day at a fixed moment (the clock ticks)."""
+    with time_machine.travel(datetime(2027, 1, 31, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """The model page's thresholds: the measured trade-off on confirmed tickets, the admin's override, who may change it."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +18,13 @@ from feedback.services import ThresholdError, category_threshold_set
 from tests.factories import TicketFactory, UserFactory, category
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    """Just after local midnight on the first of a month: the 90-day window and confirmed_at sit on day edges."""
+    with time_machine.travel(datetime(2027, 3, 1, 0, 5, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
 
 
 def confirmed(predicted: str, confidence: float, confirmed_as: str, *, days_ago: float = 1) -> Ticket:

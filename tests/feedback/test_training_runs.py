@@ -1,7 +1,8 @@
 """A retrain as the model page sees it: one run at a time, claimed once, its stage and percentage, its outcome."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,6 +17,13 @@ from feedback.services import TRAINING_STALE_SECONDS, training_run_execute, trai
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    """A fixed moment just after local midnight: staleness is measured from the runs' timestamps."""
+    with time_machine.travel(datetime(2027, 3, 1, 0, 5, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
 
 
 class FakeTraining:
