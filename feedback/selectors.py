@@ -395,14 +395,17 @@ def ticket_also_suggestion(*, ticket: Ticket, suggestions: list[Suggestion] | No
     the proposal is already the second category, or when it is no longer an active category.
     ``suggestions`` (ticket_suggestions of the same ticket) saves a query.
     """
-    pairs = [(code, confidence) for code, confidence in map(_as_pair, ticket.prediction_top or [])
-             if code and confidence is not None]
+    pairs = sorted(
+        ((code, confidence) for code, confidence in map(_as_pair, ticket.prediction_top or [])
+         if code and confidence is not None),
+        key=lambda pair: -pair[1],
+    )
     if len(pairs) < 2:
         return None
     runner_up = also_labels(np.array([[confidence for _, confidence in pairs]]), [code for code, _ in pairs])[0]
     if runner_up is None:
         return None
-    first = next(code for code, _ in sorted(pairs, key=lambda pair: -pair[1]) if code != runner_up)
+    first = next(code for code, _ in pairs if code != runner_up)  # on a tie the runner-up may come first
     main = ticket.category.code if ticket.category_id and ticket.category else first
     proposed = {first: runner_up, runner_up: first}.get(main)
     if proposed is None:
