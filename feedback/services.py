@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+
+from accounts.permissions import Action, user_can
 
 from .dates import EARLIEST_DATE
 from .masking import mask_phone_numbers
@@ -457,10 +460,6 @@ def ticket_also_category_set(*, ticket_id: int, code: str | None, user) -> Ticke
     names no active category or names the ticket's own category. The ticket is neither regrouped
     nor recounted: the issue library only filters by the second category.
     """
-    from django.core.exceptions import PermissionDenied
-
-    from accounts.permissions import Action, user_can
-
     if not user_can(user, Action.CORRECT_TICKETS):
         raise PermissionDenied(_("只有可以确认类别的人才能设置“也涉及”。"))
     category = None
